@@ -1,0 +1,49 @@
+"""The HTTP endpoints: parse the body, load the schema, call the service, shape the answer."""
+from flask import Blueprint, current_app, request
+
+from app import bodies, services
+from app.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
+
+bp = Blueprint("api", __name__, url_prefix="/services/rest")
+
+CREATED = 0
+
+customer_create_schema = CustomerCreateSchema()
+user_create_schema = UserCreateSchema()
+customer_user_create_schema = CustomerUserCreateSchema()
+
+
+def collaborators():
+    """The repository, hasher and clock the services work with, once the indexes they rely on exist."""
+    provisioning = current_app.extensions["provisioning"]
+    provisioning["repository"].ensure_indexes()
+    return provisioning
+
+
+def load(schema):
+    """Read the request's parameters and check them against schema; raises on the first bad request."""
+    return schema.load(bodies.parameters(request))
+
+
+@bp.post("/customer/create", provide_automatic_options=False)
+def customer_create():
+    customer_id = services.create_customer(load(customer_create_schema), **collaborators())
+    return {"id": str(customer_id), "status": CREATED}, 201
+
+
+@bp.post("/user/create", provide_automatic_options=False)
+def user_create():
+    user_id = services.create_user(load(user_create_schema), **collaborators())
+    return {"id": str(user_id), "status": CREATED}, 201
+
+
+@bp.post("/customer-user/create", provide_automatic_options=False)
+def customer_user_create():
+    customer_id, user_id = services.create_customer_with_user(load(customer_user_create_schema), **collaborators())
+    return {"id": str(user_id), "customerId": str(customer_id), "status": CREATED}, 201
+
+
+@bp.get("/health", provide_automatic_options=False)
+def health():
+    collaborators()["repository"].ping()
+    return {"status": 0, "database": "up"}

@@ -1,0 +1,34 @@
+"""Conditions the service reports to its caller, each named for what happened."""
+
+
+class RequestInvalid(Exception):
+    """The request's body or parameters break the contract; errors maps parameter names to messages."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class AuthenticationFailed(Exception):
+    """The reseller is unknown, disabled, or gave the wrong password: the caller is not told which."""
+
+
+class CustomerExists(Exception):
+    """A customer with this name already exists, under any reseller."""
+
+
+class UserExists(Exception):
+    """A user with this username already exists."""
+
+
+class CustomerNotFound(Exception):
+    """No customer with this id belongs to the calling reseller."""
+
+
+class ResellerExists(Exception):
+    """A reseller with this name already exists."""
+
+
+class ResellerNotFound(Exception):
+    """No reseller has this name."""

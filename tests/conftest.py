@@ -1,0 +1,154 @@
+"""Fixtures: a real MongoDB server (MONGODB_URI's, or a SecantusDB process of our own), the app, its clients."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from pymongo import MongoClient
+
+from app import create_app, services
+
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
+RESELLER = {"resellerName": "acme", "resellerPassword": "acme secret"}
+
+
+def free_port():
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answers(uri, timeout=30):
+    """Block until the MongoDB server at uri answers a ping."""
+    deadline = time.monotonic() + timeout
+    with MongoClient(uri, serverSelectionTimeoutMS=200) as client:
+        while True:
+            try:
+                client.admin.command("ping")
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+class SecantusProcess:
+    """A SecantusDB server in a child process, on a port of its own, for one test run."""
+
+    def __init__(self, *options, storage_path=":memory:", port=None):
+        self.port = port or free_port()
+        self.options = options
+        self.storage_path = storage_path
+        self.process = None
+
+    @property
+    def uri(self):
+        return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false"
+
+    def start(self):
+        command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--storage-path", self.storage_path, "--log-level", "WARNING", *self.options]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_until_answers(self.uri)
+        return self
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def with_database(uri, name):
+    """The same server URI with name as its database."""
+    return re.sub(r"^(mongodb(?:\+srv)?://[^/?]+)/?[^?]*", rf"\1/{name}", uri, count=1)
+
+
+@pytest.fixture(scope="session")
+def server_uri():
+    """The MongoDB server the suite runs against: MONGODB_URI when set, else a SecantusDB of its own."""
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    server = SecantusProcess("--enable-test-commands").start()
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_uri(server_uri):
+    """A database of the suite's own on that server, dropped at the end."""
+    name = f"provisioning_test_{uuid.uuid4().hex[:12]}"
+    yield with_database(server_uri, name)
+    with MongoClient(server_uri) as client:
+        client.drop_database(name)
+
+
+def app_for(database_uri, **overrides):
+    """An app on database_uri with cheap argon2 parameters and short timeouts."""
+    return create_app({"TESTING": True, "MONGODB_URI": database_uri, "MONGODB_TIMEOUT_MS": 2000, **CHEAP_ARGON2, **overrides})
+
+
+@pytest.fixture(scope="session")
+def session_app(database_uri):
+    return app_for(database_uri)
+
+
+@pytest.fixture
+def app(session_app):
+    """The app; every collection is emptied after each test, the indexes stay."""
+    yield session_app
+    database = session_app.extensions["provisioning"]["repository"].db
+    for name in database.list_collection_names():
+        database[name].delete_many({})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """The app's MongoDB database, to look at what it stored."""
+    return app.extensions["provisioning"]["repository"].db
+
+
+@pytest.fixture
+def make_reseller(app):
+    """Create a reseller as the CLI does; returns its stored document."""
+
+    def make(name=RESELLER["resellerName"], password=RESELLER["resellerPassword"], *, active=True, free_credits=10):
+        provisioning = app.extensions["provisioning"]
+        services.create_reseller(name, password, free_credits=free_credits, **provisioning)
+        if not active:
+            services.set_reseller_active(name, False, repository=provisioning["repository"], clock=provisioning["clock"])
+        return provisioning["repository"].find_reseller(name)
+
+    return make
+
+
+@pytest.fixture
+def reseller(make_reseller):
+    """The reseller 'acme', active, with 10 free credits."""
+    return make_reseller()
+
+
+@pytest.fixture
+def customer_of(client):
+    """Create a customer through the API for a reseller's credentials; returns its id."""
+
+    def create(name="shop", credentials=RESELLER):
+        response = client.post("/services/rest/customer/create", data={**credentials, "name": name})
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
+    return create
