@@ -1,0 +1,54 @@
+"""Configuration from the environment."""
+from pathlib import Path
+
+import pytest
+
+import config
+from app import create_app
+
+
+def test_the_production_argon2_defaults_meet_owasps_minimum():
+    settings = config.from_environment({})
+    assert settings["ARGON2_MEMORY_KIB"] >= 19 * 1024
+    assert settings["ARGON2_TIME_COST"] >= 2
+    assert settings["ARGON2_PARALLELISM"] >= 1
+
+
+def test_the_hashes_made_with_the_defaults_are_argon2id_with_those_parameters():
+    from app.passwords import Hasher
+
+    settings = config.from_environment({})
+    hasher = Hasher(
+        time_cost=settings["ARGON2_TIME_COST"],
+        memory_kib=settings["ARGON2_MEMORY_KIB"],
+        parallelism=settings["ARGON2_PARALLELISM"],
+    )
+    assert hasher.hash("x").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_the_default_database_is_provisioning_on_loopback_without_retryable_writes():
+    assert config.from_environment({})["MONGODB_URI"] == "mongodb://127.0.0.1:27017/provisioning?retryWrites=false"
+
+
+def test_an_empty_variable_takes_the_default():
+    assert config.from_environment({"PORT": ""})["PORT"] == 8080
+
+
+@pytest.mark.parametrize("name", ["PORT", "MONGODB_TIMEOUT_MS", "ARGON2_TIME_COST", "DEFAULT_FREE_CREDITS"])
+def test_a_number_that_is_not_one_names_its_variable(name):
+    with pytest.raises(config.ConfigurationInvalid, match=name):
+        config.from_environment({name: "lots"})
+
+
+def test_an_unparseable_mongodb_uri_names_its_variable():
+    with pytest.raises(config.ConfigurationInvalid, match="MONGODB_URI"):
+        create_app({"MONGODB_URI": "http://not-mongodb"})
+
+
+def test_the_readme_lists_every_variable_with_its_default():
+    with open(Path(__file__).parent.parent / "README.md", encoding="utf-8") as readme:
+        text = readme.read()
+    for name, (default, _, _) in config.VARIABLES.items():
+        if name == "WEB_CONCURRENCY":
+            default = "number of cores"
+        assert f"`{name}`" in text and f"`{default}`" in text, name
