@@ -27,6 +27,7 @@ def create_app(overrides=None):
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_BODY_BYTES"]
     app.json.sort_keys = False
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("app").setLevel(app.config["LOG_LEVEL"])
 
     repository = Repository(connect(app.config))

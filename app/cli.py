@@ -10,10 +10,11 @@ from pymongo.errors import ConnectionFailure
 
 from app import services
 from app.exceptions import ResellerExists, ResellerNotFound
-from app.schemas import MO_CHARGE_MAX, ResellerSchema
+from app.schemas import ResellerSchema
 
 reseller = AppGroup("reseller", help="Create, change and list resellers.")
 credentials_schema = ResellerSchema()
+FREE_CREDITS_MAX = 1_000_000_000
 CLI_NAMES = {"resellerName": "the name", "resellerPassword": "the password"}
 
 
@@ -57,7 +58,7 @@ def checked_credentials(name):
 
 @command
 @click.argument("name")
-@click.option("--free-credits", type=click.IntRange(0, MO_CHARGE_MAX), help="credits for customers created with applyFreeCredits=true")
+@click.option("--free-credits", type=click.IntRange(0, FREE_CREDITS_MAX), help="credits for customers created with applyFreeCredits=true")
 def create(name, free_credits):
     """Create an active reseller; the password comes from RESELLER_PASSWORD or a prompt."""
     credentials = checked_credentials(name)
