@@ -11,6 +11,8 @@ VARIABLES = {
     "ARGON2_TIME_COST": ("2", int, "argon2id iterations for new password hashes"),
     "ARGON2_MEMORY_KIB": ("19456", int, "argon2id memory in KiB for new password hashes"),
     "ARGON2_PARALLELISM": ("1", int, "argon2id lanes for new password hashes"),
+    "VERIFY_CACHE_SECONDS": ("60", int, "how long a successful reseller password check is remembered (0: never)"),
+    "VERIFY_CACHE_ENTRIES": ("10000", int, "most reseller password checks remembered per process"),
     "DEFAULT_FREE_CREDITS": ("10", int, "freeCredits of a reseller created without --free-credits"),
     "MAX_BODY_BYTES": (str(1024 * 1024), int, "largest request body accepted; larger ones get 413"),
     "LOG_LEVEL": ("INFO", str, "level of the service's own log lines"),

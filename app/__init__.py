@@ -8,7 +8,7 @@ from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI
 
 import config
 from app import api, cli, errors
-from app.passwords import Hasher
+from app.passwords import Hasher, VerificationCache
 from app.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ def create_app(overrides=None):
             time_cost=app.config["ARGON2_TIME_COST"],
             memory_kib=app.config["ARGON2_MEMORY_KIB"],
             parallelism=app.config["ARGON2_PARALLELISM"],
+            cache=VerificationCache(
+                seconds=app.config["VERIFY_CACHE_SECONDS"], max_entries=app.config["VERIFY_CACHE_ENTRIES"]
+            ),
         ),
         "clock": utc_now,
     }
