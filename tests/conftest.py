@@ -1,65 +1,16 @@
 """Fixtures: a real MongoDB server (MONGODB_URI's, or a SecantusDB process of our own), the app, its clients."""
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
 from pymongo import MongoClient
 
 from app import create_app, services
+from scripts.embedded_db import EmbeddedDatabase
 
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 RESELLER = {"resellerName": "acme", "resellerPassword": "acme secret"}
-
-
-def free_port():
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_answers(uri, timeout=30):
-    """Block until the MongoDB server at uri answers a ping."""
-    deadline = time.monotonic() + timeout
-    with MongoClient(uri, serverSelectionTimeoutMS=200) as client:
-        while True:
-            try:
-                client.admin.command("ping")
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-
-class SecantusProcess:
-    """A SecantusDB server in a child process, on a port of its own, for one test run."""
-
-    def __init__(self, *options, storage_path=":memory:", port=None):
-        self.port = port or free_port()
-        self.options = options
-        self.storage_path = storage_path
-        self.process = None
-
-    @property
-    def uri(self):
-        return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false"
-
-    def start(self):
-        command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--storage-path", self.storage_path, "--log-level", "WARNING", *self.options]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        wait_until_answers(self.uri)
-        return self
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def with_database(uri, name):
@@ -73,7 +24,7 @@ def server_uri():
     if os.environ.get("MONGODB_URI"):
         yield os.environ["MONGODB_URI"]
         return
-    server = SecantusProcess("--enable-test-commands").start()
+    server = EmbeddedDatabase("--enable-test-commands").start()
     yield server.uri
     server.stop()
 

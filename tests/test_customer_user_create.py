@@ -4,7 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from tests.conftest import RESELLER, SecantusProcess, app_for, with_database
+from scripts.embedded_db import EmbeddedDatabase
+from tests.conftest import RESELLER, app_for, with_database
 
 URL = "/services/rest/customer-user/create"
 PHONE_APP = {**RESELLER, "customer": "4812@acme", "username": "4812@acme", "password": "user secret", "applyFreeCredits": "false"}
@@ -132,7 +133,7 @@ def test_a_connection_lost_during_the_user_insert_is_503_and_leaves_no_customer(
 @pytest.fixture(scope="module")
 def standalone_app():
     """An app against a standalone SecantusDB: no transactions, so the compensating delete does the undoing."""
-    server = SecantusProcess("--standalone", "--enable-test-commands").start()
+    server = EmbeddedDatabase("--standalone", "--enable-test-commands").start()
     app = app_for(with_database(server.uri, "provisioning"))
     assert not app.extensions["provisioning"]["repository"].supports_transactions()
     yield app

@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-from tests.conftest import RESELLER, SecantusProcess, app_for, free_port, with_database
+from scripts.embedded_db import EmbeddedDatabase, free_port
+from tests.conftest import RESELLER, app_for, with_database
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
@@ -70,7 +71,7 @@ def test_with_the_database_down_an_invalid_request_is_still_status_1(app_without
 def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without_database, unreachable_port):
     client = app_without_database.test_client()
     assert client.get("/services/rest/health").status_code == 503
-    server = SecantusProcess(port=unreachable_port).start()
+    server = EmbeddedDatabase(port=unreachable_port).start()
     try:
         deadline = time.monotonic() + 10
         while client.get("/services/rest/health").status_code != 200:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.serve import answers
-from tests.conftest import free_port
+from scripts.embedded_db import answers, free_port
 
 ROOT = Path(__file__).parent.parent
 

@@ -1,0 +1,39 @@
+-- wrk script: unique, valid POSTs to one endpoint; prints one JSON line of figures at the end.
+-- Arguments: path, kind (customer | user | customer-user | bare), reseller, password, customerId, run id.
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  path, kind, reseller, password, customer_id, run_id = args[1], args[2], args[3], args[4], args[5], args[6]
+  prefix = run_id .. "t" .. thread_id .. "n"
+  credentials = "resellerName=" .. reseller .. "&resellerPassword=" .. password
+end
+
+function request()
+  counter = counter + 1
+  local unique = prefix .. counter
+  local body
+  if kind == "customer" or kind == "bare" then
+    body = credentials .. "&name=" .. unique .. "&moCharge=5&billingType=PRE_PAID"
+  elseif kind == "user" then
+    body = credentials .. "&username=" .. unique .. "&password=user-pw-" .. counter ..
+      "&customerId=" .. customer_id .. "&email=" .. unique .. "%40example.com&phoneNumber=%2B48999444111"
+  else
+    body = credentials .. "&customer=" .. unique .. "%40" .. reseller .. "&username=" .. unique .. "%40" .. reseller ..
+      "&password=user-pw-" .. counter .. "&applyFreeCredits=true&email=" .. unique .. "%40example.com"
+  end
+  return wrk.format("POST", path, {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "socket_errors": %d, "non_2xx": %d, "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, errors.connect + errors.read + errors.write + errors.timeout,
+    errors.status, latency:percentile(50), latency:percentile(99)))
+end
