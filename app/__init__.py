@@ -26,7 +26,10 @@ def create_app(overrides=None):
     app.config.update(overrides or {})
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_BODY_BYTES"]
+    app.config["MAX_FORM_PARTS"] = None  # the body limit bounds the parts; a count limit would answer a false 413
     app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.url_map.merge_slashes = False
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("app").setLevel(app.config["LOG_LEVEL"])
 

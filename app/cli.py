@@ -47,7 +47,7 @@ def collaborators(*names):
 def checked_credentials(name):
     """Take the password from RESELLER_PASSWORD or a hidden prompt; check both by the API's rules."""
     password = os.environ.get("RESELLER_PASSWORD")
-    if password is None:
+    if not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         return ResellerSchema.credentials(credentials_schema.load({"resellerName": name, "resellerPassword": password}))

@@ -8,31 +8,56 @@ from bson import ObjectId
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields
 
-
-class Repeated:
-    """Stands for a parameter that the request gave more than once."""
+LINE_BREAKS_AND_TABS = "\t\n\r"
 
 
-def text_problem(value, *, max_length, allow_whitespace=True, forbidden=""):
-    """Return why a string breaks the rules common to all text, or None when it keeps them."""
-    if any(unicodedata.category(c) == "Cs" for c in value):
-        return "must be valid Unicode text"
+class Refused:
+    """A parameter value the body parser already refused, and why (given twice, not UTF-8, ...)."""
+
+    def __init__(self, message):
+        self.message = message
+
+
+REPEATED = Refused("is given more than once")
+NOT_UTF8 = Refused("must be valid UTF-8 text")
+
+
+def group_pairs(pairs):
+    """Key/value pairs as a dict in which a key given more than once holds REPEATED (also a json.loads hook)."""
+    grouped = {}
+    for key, value in pairs:
+        grouped[key] = REPEATED if key in grouped else value
+    return grouped
+
+
+def refuse_constant(name):
+    """parse_constant for json.loads: NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden="", allowed_controls=""):
+    """Every way a string breaks the rules common to all text; empty when it keeps them."""
+    categories = {unicodedata.category(c) for c in value}
+    problems = []
+    if "Cs" in categories:
+        problems.append("must be valid Unicode text")
     if not allow_whitespace and any(c.isspace() for c in value):
-        return "must not contain spaces or other whitespace"
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        return "must not contain control characters"
-    for c in forbidden:
-        if c in value:
-            return f"must not contain '{c}'"
-    if len(value) > max_length:
-        return f"must be at most {max_length} characters long"
-    return None
+        problems.append("must not contain spaces or other whitespace")
+    if any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value):
+        problems.append("must not contain control characters")
+    if not allow_whitespace and "Cf" in categories:
+        problems.append("must not contain invisible formatting characters")
+    problems += [f"must not contain '{c}'" for c in forbidden if c in value]
+    if max_length is not None and len(value) > max_length:
+        problems.append(f"must be at most {max_length} characters long")
+    return problems
 
 
 class Text(fields.Field):
     """A string parameter: no control characters, bounded length, and optionally no whitespace."""
 
     default_error_messages = {"required": "is required", "null": "is required"}
+    wrong_type = "must be a string"
 
     def __init__(self, *, max_length=128, allow_whitespace=True, forbidden="", **kwargs):
         super().__init__(**kwargs)
@@ -41,23 +66,20 @@ class Text(fields.Field):
         self.forbidden = forbidden
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, Repeated):
-            raise ValidationError("is given more than once")
+        if isinstance(value, Refused):
+            raise ValidationError(value.message)
         if not isinstance(value, str):
-            raise ValidationError("must be a string")
-        problem = text_problem(
-            value,
-            max_length=self.max_length,
-            allow_whitespace=self.allow_whitespace,
-            forbidden=self.forbidden,
+            raise ValidationError(self.wrong_type)
+        problems = text_problems(
+            value, max_length=self.max_length, allow_whitespace=self.allow_whitespace, forbidden=self.forbidden
         )
-        if problem:
-            raise ValidationError(problem)
+        if problems:
+            raise ValidationError(problems)
         return value
 
 
 class Identifier(Text):
-    """A name, username or reseller name: 1 to 128 characters, no whitespace."""
+    """A name, username or reseller name: 1 to 128 characters, no whitespace, nothing invisible."""
 
     def __init__(self, *, forbidden="", **kwargs):
         super().__init__(max_length=128, allow_whitespace=False, forbidden=forbidden, **kwargs)
@@ -69,11 +91,12 @@ class Choice(Text):
     def __init__(self, choices, **kwargs):
         super().__init__(**kwargs)
         self.choices = tuple(choices)
+        self.wrong_type = f"must be one of: {', '.join(self.choices)}"
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value not in self.choices:
-            raise ValidationError(f"must be one of: {', '.join(self.choices)}")
+            raise ValidationError(self.wrong_type)
         return value
 
 
@@ -82,6 +105,8 @@ PHONE_NUMBER = re.compile(r"[+ 0-9]*[0-9][+ 0-9]*")
 
 class PhoneNumber(Text):
     """Only '+', spaces and digits, at least one digit, at most 32 characters."""
+
+    wrong_type = "must be a string of digits, spaces and '+'"
 
     def __init__(self, **kwargs):
         super().__init__(max_length=32, **kwargs)
@@ -95,9 +120,9 @@ class PhoneNumber(Text):
 
 def normalized_email(value):
     """Return the normalized form of an email address, or raise ValidationError saying why it is not one."""
-    problem = text_problem(value, max_length=254, allow_whitespace=False)
-    if problem:
-        raise ValidationError(problem)
+    problems = text_problems(value, max_length=254, allow_whitespace=False)
+    if problems:
+        raise ValidationError(problems)
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -117,12 +142,14 @@ class Email(Text):
 class Flag(Text):
     """A boolean: exactly 'true' or 'false' in any letter case, or a JSON boolean."""
 
+    wrong_type = "must be true or false"
+
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             return value
         value = super()._deserialize(value, attr, data, **kwargs)
         if not value.isascii() or value.lower() not in ("true", "false"):
-            raise ValidationError("must be true or false")
+            raise ValidationError(self.wrong_type)
         return value.lower() == "true"
 
 
@@ -130,33 +157,34 @@ class WholeNumber(Text):
     """A whole number in a range, given as digits or as a JSON integer."""
 
     def __init__(self, *, minimum, maximum, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(max_length=None, **kwargs)
         self.minimum = minimum
         self.maximum = maximum
+        self.wrong_type = f"must be a whole number from {minimum} to {maximum}"
 
     def _deserialize(self, value, attr, data, **kwargs):
-        message = f"must be a whole number from {self.minimum} to {self.maximum}"
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
         else:
-            if isinstance(value, float):
-                raise ValidationError(message)
             value = super()._deserialize(value, attr, data, **kwargs)
-            if not (value.isascii() and value.isdigit()):
-                raise ValidationError(message)
-            number = int(value)
+            digits = value.lstrip("0") or "0"
+            if not (value.isascii() and value.isdigit()) or len(digits) > len(str(self.maximum)):
+                raise ValidationError(self.wrong_type)
+            number = int(digits)
         if not self.minimum <= number <= self.maximum:
-            raise ValidationError(message)
+            raise ValidationError(self.wrong_type)
         return number
 
 
 class ObjectIdText(Text):
     """A MongoDB ObjectId written as 24 hexadecimal digits."""
 
+    wrong_type = "must be an ObjectId: 24 hexadecimal digits"
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if len(value) != 24 or not ObjectId.is_valid(value):
-            raise ValidationError("must be an ObjectId: 24 hexadecimal digits")
+            raise ValidationError(self.wrong_type)
         return ObjectId(value)
 
 
@@ -166,30 +194,36 @@ PUSH_CONFIG_MAX_BYTES = 4096
 class PushConfig(Text):
     """A push configuration: a JSON object (or its text) with a type and, by type, its data."""
 
-    def __init__(self, **kwargs):
-        # The byte limit below is the one that speaks; this only bounds the work before it.
-        super().__init__(max_length=4 * PUSH_CONFIG_MAX_BYTES, **kwargs)
+    wrong_type = 'must be a JSON object, e.g. {"type": "SMPP"}'
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, Refused):
+            raise ValidationError(value.message)
         if isinstance(value, dict):
-            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        elif isinstance(value, str):
+            text = value
         else:
-            value = super()._deserialize(value, attr, data, **kwargs)
-            size = len(value.encode("utf-8", "surrogatepass"))
-        if size > PUSH_CONFIG_MAX_BYTES:
+            raise ValidationError(self.wrong_type)
+        if len(text.encode("utf-8", "surrogatepass")) > PUSH_CONFIG_MAX_BYTES:
             raise ValidationError(f"must be at most {PUSH_CONFIG_MAX_BYTES} bytes of JSON")
         if isinstance(value, str):
+            # Line breaks and tabs between JSON tokens are layout; inside strings JSON forbids them raw.
+            problems = text_problems(value, allowed_controls=LINE_BREAKS_AND_TABS)
+            if problems:
+                raise ValidationError(problems)
             try:
-                value = json.loads(value)
-            except ValueError:
-                raise ValidationError("must be a JSON object, e.g. {\"type\": \"SMPP\"}") from None
+                value = json.loads(value, object_pairs_hook=group_pairs, parse_constant=refuse_constant)
+            except (ValueError, RecursionError):
+                raise ValidationError(self.wrong_type) from None
         return push_config(value)
 
 
 def push_config(config):
     """Return the push configuration in its stored form, or raise ValidationError saying what is wrong."""
     if not isinstance(config, dict):
-        raise ValidationError("must be a JSON object, e.g. {\"type\": \"SMPP\"}")
+        raise ValidationError(PushConfig.wrong_type)
+    _refuse_repeated_keys(config, "")
     unknown = sorted(set(config) - {"type", "data"})
     if unknown:
         raise ValidationError(f"has unknown keys: {', '.join(unknown)}")
@@ -200,19 +234,26 @@ def push_config(config):
             raise ValidationError("type SMPP takes no data")
         return {"type": "SMPP"}
     if kind == "URL":
-        fields_of_data = _data_of(kind, data, required=("url",), optional=())
-        return {"type": "URL", "data": {"url": push_url(fields_of_data["url"])}}
+        checked = _data_of(kind, data, required=("url",), optional=())
+        return {"type": "URL", "data": {"url": push_url(checked["url"])}}
     if kind == "EMAIL":
-        fields_of_data = _data_of(kind, data, required=("to",), optional=("subject", "body"))
-        fields_of_data["to"] = normalized_email_in_data("to", fields_of_data["to"])
-        return {"type": "EMAIL", "data": fields_of_data}
+        checked = _data_of(kind, data, required=("to",), optional=("subject", "body"))
+        checked["to"] = normalized_email_in_data("to", checked["to"])
+        return {"type": "EMAIL", "data": checked}
     raise ValidationError("type must be one of: URL, EMAIL, SMPP")
+
+
+def _refuse_repeated_keys(mapping, prefix):
+    repeated = sorted(key for key, value in mapping.items() if value is REPEATED)
+    if repeated:
+        raise ValidationError(f"gives {', '.join(prefix + key for key in repeated)} more than once")
 
 
 def _data_of(kind, data, *, required, optional):
     """Check the data object of a push configuration: its keys, and that each value is clean text."""
     if not isinstance(data, dict):
         raise ValidationError(f"type {kind} needs a data object with {', '.join(required)}")
+    _refuse_repeated_keys(data, "data.")
     unknown = sorted(set(data) - set(required) - set(optional))
     if unknown:
         raise ValidationError(f"data has unknown keys: {', '.join(unknown)}")
@@ -222,9 +263,10 @@ def _data_of(kind, data, *, required, optional):
     for key, value in data.items():
         if not isinstance(value, str):
             raise ValidationError(f"data.{key} must be a string")
-        problem = text_problem(value, max_length=PUSH_CONFIG_MAX_BYTES)
-        if problem:
-            raise ValidationError(f"data.{key} {problem}")
+        # An email body has lines; every other value is one line.
+        problems = text_problems(value, allowed_controls=LINE_BREAKS_AND_TABS if key == "body" else "")
+        if problems:
+            raise ValidationError([f"data.{key} {problem}" for problem in problems])
     return dict(data)
 
 
@@ -233,12 +275,11 @@ def normalized_email_in_data(key, value):
     try:
         return normalized_email(value)
     except ValidationError as error:
-        raise ValidationError(f"data.{key} {error.messages[0]}") from None
+        raise ValidationError([f"data.{key} {message}" for message in error.messages]) from None
 
 
 def push_url(url):
     """Return url when it is an absolute http or https URL with a host, else raise ValidationError."""
-    message = "data.url must be an absolute http or https URL"
     try:
         parts = urlsplit(url)
         valid = (
@@ -250,5 +291,5 @@ def push_url(url):
     except ValueError:
         valid = False
     if not valid:
-        raise ValidationError(message)
+        raise ValidationError("data.url must be an absolute http or https URL")
     return url

@@ -1,5 +1,5 @@
 """The three endpoints' parameters: names as the API spells them, rules from app.fields."""
-from marshmallow import EXCLUDE, Schema, post_load
+from marshmallow import EXCLUDE, Schema, post_load, pre_load
 
 from app import fields
 from app.model import Credentials, CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
@@ -15,6 +15,11 @@ class ResellerSchema(Schema):
 
     reseller_name = fields.Identifier(data_key="resellerName", forbidden="@", required=True)
     reseller_password = fields.Text(data_key="resellerPassword", required=True)
+
+    @pre_load
+    def leave_out_empty(self, data, **kwargs):
+        """An empty or null value means the parameter was not given."""
+        return {key: value for key, value in data.items() if value not in ("", None)}
 
     @staticmethod
     def credentials(data):

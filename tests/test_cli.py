@@ -35,6 +35,12 @@ def test_create_without_the_variable_asks_for_the_password_twice_hidden(runner, 
     assert client.post(CUSTOMER_CREATE, data={"resellerName": "acme", "resellerPassword": "typed secret", "name": "s"}).status_code == 201
 
 
+def test_an_empty_password_variable_means_asking_for_it(runner, client):
+    result = run(runner, "create", "acme", password="", input="acme secret\nacme secret\n")
+    assert result.exit_code == 0, result.output
+    assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"}).status_code == 201
+
+
 def test_create_asks_again_when_the_prompted_password_is_not_confirmed(runner, client):
     result = run(runner, "create", "acme", input="first try\nmistyped\nacme secret\nacme secret\n")
     assert result.exit_code == 0
@@ -47,7 +53,10 @@ def test_a_reseller_created_by_the_cli_can_create_customers(runner, client):
     assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"}).status_code == 201
 
 
-@pytest.mark.parametrize("name, password", [("ac me", "p"), ("acme@corp", "p"), ("x" * 129, "p"), ("acme", "p" * 129)])
+@pytest.mark.parametrize(
+    "name, password",
+    [("ac me", "p"), ("acme@corp", "p"), ("x" * 129, "p"), ("acme", "p" * 129), ("", "p"), ("a\u200bb", "p")],
+)
 def test_create_refuses_what_the_api_would_refuse(runner, db, name, password):
     result = run(runner, "create", name, password=password)
     assert result.exit_code == 1

@@ -49,7 +49,7 @@ def test_a_customer_is_stored_with_the_options_given(client, reseller, db):
     )
 
 
-@pytest.mark.parametrize("value", ["0", "1000000000", "007"])
+@pytest.mark.parametrize("value", ["0", "1000000000", "007", "0" * 200 + "1"])
 def test_mo_charge_accepts_whole_numbers_from_zero_to_a_billion(client, reseller, db, value):
     assert create(client, moCharge=value).status_code == 201
     assert db.customers.find_one({"name": "shop"})["moCharge"] == int(value)
@@ -63,6 +63,9 @@ def test_mo_charge_accepts_whole_numbers_from_zero_to_a_billion(client, reseller
         ({"name": "no\u00a0break"}, "name"),
         ({"name": "x" * 129}, "name"),
         ({"name": "bell\x07"}, "name"),
+        ({"name": "zero\u200bwidth"}, "name"),
+        ({"name": "byte\ufefforder"}, "name"),
+        ({"name": "right\u202eto-left"}, "name"),
         ({"integrationId": "i" * 129}, "integrationId"),
         ({"integrationId": "nul\x00"}, "integrationId"),
         ({"rotationAlgorithm": "max_rotation"}, "rotationAlgorithm"),

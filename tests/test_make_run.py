@@ -60,6 +60,9 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
                              env={**service.env, "RESELLER_PASSWORD": "acme secret"}, capture_output=True, text=True)
         assert cli.returncode == 0, cli.stderr
         assert post(f"{service.base}/customer/create", customer) == 201
+        assert post(f"{service.base}/nosuch%0aFORGED%1b[31m", {}) == 404
+    assert not any(line.startswith("FORGED") for line in service.output.splitlines())
+    assert "\x1b" not in service.output
     assert "started the embedded SecantusDB" in service.output
     assert "stopped the embedded SecantusDB" in service.output
     assert not answers("127.0.0.1", 27017)

@@ -59,12 +59,30 @@ def test_json_mo_charge_is_an_integer_or_a_string_of_digits(client, reseller, db
         ({"name": ["shop"]}, "name"),
         ({"name": {"a": 1}}, "name"),
         ({"integrationId": False}, "integrationId"),
-        ({"name": "lone\ud800surrogate"}, "name"),
     ],
 )
 def test_json_values_of_the_wrong_type_are_status_1(client, reseller, params, bad):
     response = client.post(URL, json={**RESELLER, "name": "shop", **params})
     assert (response.status_code, response.json["status"], list(response.json["errors"])) == (400, 1, [bad])
+
+
+def test_a_json_string_with_a_lone_surrogate_is_refused_on_its_parameter(client, reseller):
+    body = b'{"resellerName": "acme", "resellerPassword": "acme secret", "name": "lone\\ud800surrogate"}'
+    response = client.post(URL, data=body, content_type="application/json")
+    assert response.json["errors"] == {"name": ["must be valid Unicode text"]}
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"moCharge": True}, "must be a whole number from 0 to 1000000000"),
+        ({"moCharge": [1]}, "must be a whole number from 0 to 1000000000"),
+        ({"billingType": 1}, "must be one of: PRE_PAID, POST_PAID"),
+    ],
+)
+def test_a_json_value_of_the_wrong_type_is_told_what_it_must_be(client, reseller, params, message):
+    response = client.post(URL, json={**RESELLER, "name": "shop", **params})
+    assert response.json["errors"] == {list(params)[0]: [message]}
 
 
 def test_json_booleans_and_strings_are_both_booleans(client, reseller, db):
@@ -146,3 +164,93 @@ def test_a_success_body_is_json_that_reads_well_in_a_terminal(client, reseller):
     assert response.mimetype == "application/json"
     assert response.get_data(as_text=True).endswith("\n")
     assert list(json.loads(response.get_data())) == ["id", "status"]
+
+
+# gunicorn decodes chunked bodies itself and says so with wsgi.input_terminated.
+CHUNKED_AS_GUNICORN_SERVES_IT = {"wsgi.input_terminated": True}
+
+
+def test_a_chunked_body_over_one_mebibyte_is_413_not_cut_short(client, reseller, db):
+    import io
+
+    body = f"resellerName=acme&resellerPassword=acme+secret&name=cut&pad={'x' * (1024 * 1024)}&moCharge=12345".encode()
+    response = client.post(URL, input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides=CHUNKED_AS_GUNICORN_SERVES_IT)
+    assert (response.status_code, response.json["status"]) == (413, 1)
+    assert db.customers.count_documents({}) == 0
+
+
+def test_a_chunked_body_under_the_limit_is_read_whole(client, reseller, db):
+    import io
+
+    body = b"resellerName=acme&resellerPassword=acme+secret&name=chunked&moCharge=12345"
+    response = client.post(URL, input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides=CHUNKED_AS_GUNICORN_SERVES_IT)
+    assert response.status_code == 201
+    assert db.customers.find_one({"name": "chunked"})["moCharge"] == 12345
+
+
+def test_a_multipart_form_of_many_small_parts_is_read(client, reseller):
+    params = {**RESELLER, "name": "shop", **{f"extra{n}": "x" for n in range(1500)}}
+    assert client.post(URL, data=params, content_type="multipart/form-data").status_code == 201
+
+
+@pytest.mark.parametrize("raw_name", [b"caf\xe9", b"caf%E9", b"%ff%fe"])
+def test_a_urlencoded_value_that_is_not_utf8_is_refused_on_its_parameter(client, reseller, db, raw_name):
+    body = b"resellerName=acme&resellerPassword=acme+secret&name=" + raw_name
+    response = client.post(URL, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.json["errors"] == {"name": ["must be valid UTF-8 text"]}
+    assert db.customers.count_documents({}) == 0
+
+
+def test_a_urlencoded_utf8_value_is_decoded(client, reseller, db):
+    body = "resellerName=acme&resellerPassword=acme+secret&name=caf%C3%A9-€".encode()
+    assert client.post(URL, data=body, content_type="application/x-www-form-urlencoded").status_code == 201
+    assert db.customers.count_documents({"name": "café-€"}) == 1
+
+
+def test_a_multipart_value_that_is_not_utf8_is_refused_on_its_parameter(client, reseller):
+    boundary = "XyZ"
+    parts = [(b"resellerName", b"acme"), (b"resellerPassword", b"acme secret"), (b"name", b"caf\xe9")]
+    body = b"".join(
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"" + key + b"\"\r\n\r\n" + value + b"\r\n" for key, value in parts
+    ) + b"--XyZ--\r\n"
+    response = client.post(URL, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.json["errors"] == {"name": ["must be valid UTF-8 text"]}
+
+
+@pytest.mark.parametrize(
+    "content_type, body, message",
+    [
+        ("multipart/form-data", b"--x\r\n", "the multipart body has no boundary in its Content-Type"),
+        ("multipart/form-data; boundary=XyZ", b"this is not multipart", "the multipart body is malformed"),
+    ],
+)
+def test_a_malformed_multipart_body_says_so(client, content_type, body, message):
+    response = client.post(URL, data=body, content_type=content_type)
+    assert (response.status_code, response.json["status"], response.json["message"]) == (400, 1, message)
+
+
+@pytest.mark.parametrize("body", ['{"name": NaN}', '{"moCharge": Infinity}'])
+def test_nan_and_infinity_are_not_json(client, body):
+    response = client.post(URL, data=body, content_type="application/json")
+    assert response.json["message"] == "the body is not valid JSON"
+
+
+def test_a_doubled_slash_in_the_path_is_a_json_404_not_a_redirect(client):
+    response = client.post("/services/rest//customer/create")
+    assert (response.status_code, response.json["status"]) == (404, 1)
+
+
+def test_every_problem_of_a_parameter_is_reported(client, reseller):
+    response = client.post(URL, data={**RESELLER, "name": "a b\x01" + "x" * 200})
+    assert response.json["errors"]["name"] == [
+        "must not contain spaces or other whitespace",
+        "must not contain control characters",
+        "must be at most 128 characters long",
+    ]
+
+
+def test_messages_keep_non_ascii_text_readable(client):
+    response = client.post("/services/rest/café")
+    assert "café" in response.get_data(as_text=True)

@@ -72,7 +72,16 @@ def test_push_configs_are_stored_as_objects(client, user_params, db):
     assert stored["swappingSourceAddressAllowed"] is True
 
 
-@pytest.mark.parametrize("config", ['{"type": "SMPP"}', '{"type": "SMPP", "data": null}', '{"type": "SMPP", "data": {}}'])
+def test_an_email_push_body_may_have_lines(client, user_params, db):
+    config = '{"type": "EMAIL", "data": {"to": "a@b.com", "body": "Hello,\\r\\n\\tworld"}}'
+    assert create(client, user_params, moPush=config).status_code == 201
+    assert db.users.find_one({"username": "jdoe"})["moPush"]["data"]["body"] == "Hello,\r\n\tworld"
+
+
+@pytest.mark.parametrize(
+    "config",
+    ['{"type": "SMPP"}', '{"type": "SMPP", "data": null}', '{"type": "SMPP", "data": {}}', '{\n  "type": "SMPP"\n}\n'],
+)
 def test_an_smpp_push_config_is_stored_without_data(client, user_params, db, config):
     assert create(client, user_params, moPush=config).status_code == 201
     assert db.users.find_one({"username": "jdoe"})["moPush"] == {"type": "SMPP"}
@@ -114,6 +123,10 @@ def test_an_smpp_push_config_is_stored_without_data(client, user_params, db, con
         ({"moPush": '{"type": "EMAIL", "data": {"to": "nobody"}}'}, "moPush"),
         ({"moPush": '{"type": "EMAIL", "data": {"to": "a@b.com", "body": 7}}'}, "moPush"),
         ({"moPush": '{"type": "SMPP", "data": {"host": "x"}}'}, "moPush"),
+        ({"moPush": '{"type": "SMPP", "type": "URL", "data": {"url": "http://a.example"}}'}, "moPush"),
+        ({"moPush": '{"type": "URL", "data": {"url": "http://a.example", "url": "http://b.example"}}'}, "moPush"),
+        ({"moPush": '{"type": "EMAIL", "data": {"to": "a@b.com", "subject": "two\\nlines"}}'}, "moPush"),
+        ({"moPush": '{"type":\x0b"SMPP"}'}, "moPush"),
         ({"finalStatusPush": '{"type": "URL", "data": {"url": "http://a.example/' + "x" * 4096 + '"}}'}, "finalStatusPush"),
     ],
 )

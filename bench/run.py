@@ -1,0 +1,321 @@
+"""`make bench`: each endpoint under load beside its floors, measured side by side in one run.
+
+Starts a fresh SecantusDB and gunicorn exactly as `make run` does (gunicorn.conf.py), drives each
+endpoint with unique valid requests through wrk at several concurrencies, measures in the same run
+the raw pymongo work of each endpoint, the argon2id hash rate and a bare Flask view, then fills the
+collections and measures again. Prints the table and writes it to docs/performance.md.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from multiprocessing import get_context
+from pathlib import Path
+
+from argon2 import PasswordHasher, Type
+from bson import ObjectId
+from pymongo import MongoClient
+
+import config
+from app import create_app, services
+from app.model import NewCustomer
+from scripts.embedded_db import EmbeddedDatabase, answers, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+RESELLER, PASSWORD = "bench", "bench-secret-1"
+ENDPOINTS = {
+    "customer/create": "customer",
+    "user/create": "user",
+    "customer-user/create": "customer-user",
+}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def settings():
+    """The configuration gunicorn and the app will run with (the environment's, as for make run)."""
+    return config.from_environment()
+
+
+class Gunicorn:
+    """gunicorn with gunicorn.conf.py, on a port of its own, serving app_module."""
+
+    def __init__(self, app_module, database_uri):
+        self.port = free_port()
+        self.env = {**os.environ, "PORT": str(self.port), "MONGODB_URI": database_uri, "PYTHONPATH": str(ROOT)}
+        self.app_module = app_module
+
+    def __enter__(self):
+        command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null"]
+        self.process = subprocess.Popen(
+            [*command, self.app_module], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while len(self.workers()) < settings()["WEB_CONCURRENCY"] or not answers("127.0.0.1", self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start {self.app_module}")
+            time.sleep(0.2)
+        time.sleep(1)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+    def workers(self):
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def cpu_ticks(self):
+        total = 0
+        for pid in self.workers():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total
+
+    def peak_rss_mib(self):
+        peaks = []
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
+
+
+def wrk(server, path, kind, concurrency, seconds, customer_id, run_id):
+    """Drive one path with wrk; return its figures and the workers' CPU time per request."""
+    ticks = server.cpu_ticks()
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "bench/requests.lua")]
+    command += [f"http://127.0.0.1:{server.port}", "--", path, kind, RESELLER, PASSWORD, customer_id, run_id]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(output.strip().splitlines()[-1])
+    cpu_ms = (server.cpu_ticks() - ticks) * 1000 / CLOCK_TICKS
+    requests = max(figures["requests"], 1)
+    return {
+        "rps": figures["requests"] / (figures["duration_us"] / 1e6),
+        "p50_ms": figures["p50_us"] / 1000,
+        "p99_ms": figures["p99_us"] / 1000,
+        "errors": figures["socket_errors"] + figures["non_2xx"],
+        "cpu_ms": cpu_ms / requests,
+        "rss_mib": server.peak_rss_mib(),
+    }
+
+
+def floor_worker(args):
+    """One process of a floor run: threads looping over an endpoint's raw pymongo (and hashing) work."""
+    uri, kind, threads, seconds, customer_id, argon2, tag = args
+    client = MongoClient(uri)
+    db = client.get_default_database()
+    hasher = PasswordHasher(**argon2, type=Type.ID) if kind != "customer" else None
+    latencies = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def loop(thread):
+        mine = []
+        count = 0
+        while time.monotonic() < stop_at:
+            count += 1
+            unique = f"floor{tag}p{os.getpid()}t{thread}n{count}"
+            started = time.perf_counter()
+            floor_request(db, client, kind, unique, customer_id, hasher)
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=loop, args=(number,)) for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    client.close()
+    return latencies
+
+
+def floor_request(db, client, kind, unique, customer_id, hasher):
+    """What one request of an endpoint must do at the least: its lookups, its hash and its inserts."""
+    reseller = db.resellers.find_one({"name": RESELLER})
+    now = datetime.now(timezone.utc)
+    customer = {
+        "name": unique, "resellerId": reseller["_id"], "integrationId": "", "rotationAlgorithm": "MAX_ROTATION",
+        "billingType": "PRE_PAID", "moCharge": 5, "credits": 0, "createdAt": now,
+    }
+    if kind == "customer":
+        db.customers.insert_one(customer)
+        return
+    user = {
+        "username": unique, "passwordHash": hasher.hash(f"user-pw-{unique}"), "resellerId": reseller["_id"],
+        "email": f"{unique}@example.com", "swappingSourceAddressAllowed": False, "createdAt": now,
+    }
+    if kind == "user":
+        db.customers.find_one({"_id": ObjectId(customer_id)}, {"resellerId": 1})
+        db.users.insert_one({**user, "customerId": ObjectId(customer_id), "phoneNumber": "+48999444111"})
+        return
+    with client.start_session() as session, session.start_transaction():
+        customer_id = db.customers.insert_one({**customer, "credits": 10}, session=session).inserted_id
+        db.credit_transactions.insert_one(
+            {"customerId": customer_id, "amount": 10, "reason": "FREE_CREDITS", "createdAt": now}, session=session
+        )
+        db.users.insert_one({**user, "customerId": customer_id}, session=session)
+
+
+def floor(uri, kind, concurrency, seconds, customer_id, argon2, tag):
+    """The floor of one endpoint at one concurrency: as many processes as workers, as many threads in all as clients."""
+    processes = min(concurrency, settings()["WEB_CONCURRENCY"])
+    shares = [concurrency // processes + (1 if n < concurrency % processes else 0) for n in range(processes)]
+    jobs = [(uri, kind, threads, seconds, customer_id, argon2, f"{tag}x{n}") for n, threads in enumerate(shares)]
+    with get_context("spawn").Pool(processes) as pool:
+        latencies = [latency for part in pool.map(floor_worker, jobs) for latency in part]
+    return len(latencies) / seconds, statistics.median(latencies) * 1000
+
+
+def hash_worker(args):
+    argon2, seconds = args
+    hasher = PasswordHasher(**argon2, type=Type.ID)
+    count, stop_at = 0, time.monotonic() + seconds
+    while time.monotonic() < stop_at:
+        hasher.hash("a password")
+        count += 1
+    return count
+
+
+def hash_rate(argon2, seconds):
+    """argon2id hashes per second with the configured parameters, one process per core."""
+    cores = os.cpu_count()
+    with get_context("spawn").Pool(cores) as pool:
+        return sum(pool.map(hash_worker, [(argon2, seconds)] * cores)) / seconds
+
+
+def fill(uri, reseller_id, customer_id, count):
+    """Bulk-insert count customers and count users, as a reseller's migration would leave them."""
+    db = MongoClient(uri).get_default_database()
+    now = datetime.now(timezone.utc)
+    fake_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID).hash("x")
+    batch = 10_000
+    for start in range(0, count, batch):
+        db.customers.insert_many(
+            [{"name": f"fill-c{n}", "resellerId": reseller_id, "integrationId": "", "rotationAlgorithm": "MAX_ROTATION",
+              "billingType": "POST_PAID", "moCharge": 0, "credits": 0, "createdAt": now} for n in range(start, start + batch)],
+            ordered=False,
+        )
+        db.users.insert_many(
+            [{"username": f"fill-u{n}", "passwordHash": fake_hash, "customerId": ObjectId(customer_id), "resellerId": reseller_id,
+              "email": f"u{n}@example.com", "phoneNumber": "1", "swappingSourceAddressAllowed": False, "createdAt": now}
+             for n in range(start, start + batch)],
+            ordered=False,
+        )
+
+
+def machine():
+    """A line describing this machine."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{os.cpu_count()} cores ({cpu}), {memory_kib / 1024 / 1024:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def table(rows, headers):
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + " |" for row in [headers, *rows]]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of each load run")
+    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated client counts")
+    parser.add_argument("--fill", type=int, default=200_000, help="customers and users to add before measuring again")
+    parser.add_argument("--output", default=str(ROOT / "docs/performance.md"))
+    args = parser.parse_args()
+    levels = [int(level) for level in args.concurrency.split(",")]
+    conf = settings()
+    argon2 = {"time_cost": conf["ARGON2_TIME_COST"], "memory_cost": conf["ARGON2_MEMORY_KIB"], "parallelism": conf["ARGON2_PARALLELISM"]}
+
+    with tempfile.TemporaryDirectory() as storage:
+        database = EmbeddedDatabase(storage_path=storage).start()
+        uri = database.uri.replace("/?", "/provisioning?")
+        try:
+            setup_app = create_app({"MONGODB_URI": uri})
+            provisioning = setup_app.extensions["provisioning"]
+            services.create_reseller(RESELLER, PASSWORD, free_credits=10, **provisioning)
+            reseller = provisioning["repository"].find_reseller(RESELLER)
+            customer_id = str(provisioning["repository"].insert_customer(
+                NewCustomer("bench-customer"), reseller_id=reseller["_id"], created_at=datetime.now(timezone.utc)))
+            print(f"machine: {machine()}", flush=True)
+            print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads (gthread); argon2id {argon2}", flush=True)
+            hashes = hash_rate(argon2, args.seconds)
+            print(f"argon2id hash rate on {os.cpu_count()} cores: {hashes:.0f}/s", flush=True)
+
+            bare = {}
+            with Gunicorn("bench.bare_app:app", uri) as server:
+                for level in levels:
+                    bare[level] = wrk(server, "/services/rest/bare", "bare", level, args.seconds, customer_id, f"b{level}")
+                    print(f"bare view c={level}: {bare[level]['rps']:.0f}/s", flush=True)
+
+            results = {}
+            with Gunicorn("wsgi:app", uri) as server:
+                for phase in ("empty", "filled") if args.fill else ("empty",):
+                    if phase == "filled":
+                        started = time.monotonic()
+                        fill(uri, reseller["_id"], customer_id, args.fill)
+                        print(f"filled {args.fill} customers and {args.fill} users in {time.monotonic() - started:.0f}s", flush=True)
+                    for endpoint, kind in ENDPOINTS.items():
+                        for level in levels:
+                            run_id = f"{phase[0]}{kind[:4]}{level}"
+                            figures = wrk(server, f"/services/rest/{endpoint}", kind, level, args.seconds, customer_id, run_id)
+                            if phase == "empty":
+                                figures["floor_rps"], figures["floor_p50"] = floor(
+                                    uri, kind, level, args.seconds, customer_id, argon2, run_id)
+                            results[phase, endpoint, level] = figures
+                            print(f"{phase} {endpoint} c={level}: {figures['rps']:.0f}/s p50 {figures['p50_ms']:.1f} ms", flush=True)
+        finally:
+            database.stop()
+
+    rows = []
+    for endpoint in ENDPOINTS:
+        for level in levels:
+            empty = results["empty", endpoint, level]
+            filled = results.get(("filled", endpoint, level), {"p50_ms": float("nan"), "errors": "-"})
+            rows.append([
+                endpoint, level, f"{empty['rps']:.0f}", f"{empty['p50_ms']:.1f}", f"{empty['p99_ms']:.1f}",
+                f"{empty['p99_ms'] / empty['p50_ms']:.1f}", empty["errors"], f"{empty['floor_rps']:.0f}",
+                f"{empty['rps'] / empty['floor_rps']:.2f}", f"{empty['cpu_ms']:.2f}", f"{bare[level]['cpu_ms']:.2f}",
+                f"{empty['rss_mib']:.0f}", f"{filled['p50_ms']:.1f}", f"{filled['p50_ms'] / empty['p50_ms']:.2f}",
+                filled["errors"],
+            ])
+    headers = ["endpoint", "clients", "req/s", "p50 ms", "p99 ms", "p99/p50", "errors", "floor req/s", "ratio to floor",
+               "worker CPU ms/req", "bare view CPU ms/req", "worker peak RSS MiB", f"p50 ms at {args.fill // 1000}k",
+               "filled/empty p50", "errors filled"]
+    bare_rows = [[level, f"{bare[level]['rps']:.0f}", f"{bare[level]['p50_ms']:.1f}", f"{bare[level]['p99_ms']:.1f}",
+                  f"{bare[level]['cpu_ms']:.2f}"] for level in levels]
+    report = "\n\n".join([
+        "# Performance",
+        f"Measured by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
+        f"gunicorn as `make run` starts it: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads (gthread). "
+        f"argon2id t={argon2['time_cost']}, m={argon2['memory_cost']} KiB, p={argon2['parallelism']}: "
+        f"{hashes:.0f} hashes/s on {os.cpu_count()} cores. Each run lasts {args.seconds} s; wrk drives unique, valid "
+        "form requests; database URIs use `retryWrites=false`.",
+        "The floor of an endpoint is the raw pymongo work it must do (reseller lookup, customer lookup, inserts, "
+        "the transaction of customer-user/create) plus, for user/create and customer-user/create, hashing the new "
+        "password, run from as many processes as gunicorn has workers and as many threads as clients, with no "
+        "HTTP and no validation. The service verifies the reseller's password through its verification cache.",
+        table(rows, headers),
+        "The bare Flask view (one POST view returning JSON) on the same gunicorn configuration:",
+        table(bare_rows, ["clients", "req/s", "p50 ms", "p99 ms", "worker CPU ms/req"]),
+    ])
+    print()
+    print(report)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(report + "\n")
+    print(f"\nwritten to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
