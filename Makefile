@@ -1,7 +1,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: install run test
+.PHONY: install run test bench
 
 install: $(VENV)/installed
 
@@ -15,3 +15,7 @@ run: install
 
 test: install
 	$(PYTHON) -m pytest
+
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	PYTHONPATH=. $(PYTHON) bench/run.py

@@ -18,8 +18,8 @@ VARIABLES = {
     "LOG_LEVEL": ("INFO", str, "level of the service's own log lines"),
     "HOST": ("127.0.0.1", str, "address gunicorn listens on"),
     "PORT": ("8080", int, "port gunicorn listens on"),
-    "WEB_CONCURRENCY": (str(os.cpu_count() or 1), int, "gunicorn worker processes (default: the number of cores)"),
-    "THREADS": ("4", int, "threads per gunicorn worker"),
+    "WEB_CONCURRENCY": (str(2 * (os.cpu_count() or 1)), int, "gunicorn worker processes (default: twice the cores)"),
+    "THREADS": ("1", int, "threads per gunicorn worker; above 1 gunicorn runs its gthread worker"),
 }
 
 

@@ -212,6 +212,29 @@ def fill(uri, reseller_id, customer_id, count):
         )
 
 
+def target_lines(results, filled):
+    """The issue's targets, each with the figure that meets or misses it."""
+    lines = []
+    for endpoint in ENDPOINTS:
+        at8 = results.get(("empty", endpoint, 8))
+        if at8:
+            floor_kind = "raw pymongo floor" if endpoint == "customer/create" else "hash-bound floor"
+            ratio = at8["rps"] / at8["floor_rps"]
+            tail = at8["p99_ms"] / at8["p50_ms"]
+            lines.append(f"- {endpoint}: {ratio:.2f} x its {floor_kind} (target 0.8): {verdict(ratio >= 0.8)}; "
+                         f"p99 {tail:.1f} x p50 (target 3): {verdict(tail <= 3)}; errors {at8['errors']}: {verdict(at8['errors'] == 0)}")
+        growth = [results["filled", endpoint, level]["p50_ms"] / results["empty", endpoint, level]["p50_ms"]
+                  for phase, name, level in results if phase == "filled" and name == endpoint]
+        if growth:
+            lines.append(f"- {endpoint}: p50 at {filled // 1000}k at most {max(growth):.2f} x empty (target 1.25): "
+                         f"{verdict(max(growth) <= 1.25)}")
+    return lines
+
+
+def verdict(met):
+    return "met" if met else "MISSED"
+
+
 def machine():
     """A line describing this machine."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -249,7 +272,7 @@ def main():
             customer_id = str(provisioning["repository"].insert_customer(
                 NewCustomer("bench-customer"), reseller_id=reseller["_id"], created_at=datetime.now(timezone.utc)))
             print(f"machine: {machine()}", flush=True)
-            print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads (gthread); argon2id {argon2}", flush=True)
+            print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads; argon2id {argon2}", flush=True)
             hashes = hash_rate(argon2, args.seconds)
             print(f"argon2id hash rate on {os.cpu_count()} cores: {hashes:.0f}/s", flush=True)
 
@@ -293,12 +316,13 @@ def main():
     headers = ["endpoint", "clients", "req/s", "p50 ms", "p99 ms", "p99/p50", "errors", "floor req/s", "ratio to floor",
                "worker CPU ms/req", "bare view CPU ms/req", "worker peak RSS MiB", f"p50 ms at {args.fill // 1000}k",
                "filled/empty p50", "errors filled"]
+    targets = target_lines(results, args.fill)
     bare_rows = [[level, f"{bare[level]['rps']:.0f}", f"{bare[level]['p50_ms']:.1f}", f"{bare[level]['p99_ms']:.1f}",
                   f"{bare[level]['cpu_ms']:.2f}"] for level in levels]
     report = "\n\n".join([
         "# Performance",
         f"Measured by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
-        f"gunicorn as `make run` starts it: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads (gthread). "
+        f"gunicorn as `make run` starts it (gunicorn.conf.py): {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} thread(s). "
         f"argon2id t={argon2['time_cost']}, m={argon2['memory_cost']} KiB, p={argon2['parallelism']}: "
         f"{hashes:.0f} hashes/s on {os.cpu_count()} cores. Each run lasts {args.seconds} s; wrk drives unique, valid "
         "form requests; database URIs use `retryWrites=false`.",
@@ -307,6 +331,8 @@ def main():
         "password, run from as many processes as gunicorn has workers and as many threads as clients, with no "
         "HTTP and no validation. The service verifies the reseller's password through its verification cache.",
         table(rows, headers),
+        "Targets (at 8 clients; the filled check at every level):",
+        "\n".join(targets),
         "The bare Flask view (one POST view returning JSON) on the same gunicorn configuration:",
         table(bare_rows, ["clients", "req/s", "p50 ms", "p99 ms", "worker CPU ms/req"]),
     ])

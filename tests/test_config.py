@@ -50,5 +50,5 @@ def test_the_readme_lists_every_variable_with_its_default():
         text = readme.read()
     for name, (default, _, _) in config.VARIABLES.items():
         if name == "WEB_CONCURRENCY":
-            default = "number of cores"
+            default = "twice the cores"
         assert f"`{name}`" in text and f"`{default}`" in text, name
