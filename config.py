@@ -1,39 +1,96 @@
-"""Configuration from environment variables; every variable, its default and its meaning."""
+"""Configuration from environment variables: every variable, its default, its meaning and its check."""
 import os
 
-# Each entry: environment variable -> (default, parser, description). README.md lists the same table.
-DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/provisioning?retryWrites=false"
+from pymongo.errors import ConfigurationError, InvalidURI
+from pymongo.uri_parser import parse_uri
 
-VARIABLES = {
-    "MONGODB_URI": (DEFAULT_MONGODB_URI, str, "MongoDB connection string; its path names the database"),
-    "MONGODB_TIMEOUT_MS": ("3000", int, "how long a request waits for an unavailable database before 503"),
-    "RETRY_AFTER_SECONDS": ("5", int, "Retry-After sent with 503 database unavailable"),
-    "ARGON2_TIME_COST": ("2", int, "argon2id iterations for new password hashes"),
-    "ARGON2_MEMORY_KIB": ("19456", int, "argon2id memory in KiB for new password hashes"),
-    "ARGON2_PARALLELISM": ("1", int, "argon2id lanes for new password hashes"),
-    "VERIFY_CACHE_SECONDS": ("60", int, "how long a successful reseller password check is remembered (0: never)"),
-    "VERIFY_CACHE_ENTRIES": ("10000", int, "most reseller password checks remembered per process"),
-    "DEFAULT_FREE_CREDITS": ("10", int, "freeCredits of a reseller created without --free-credits"),
-    "MAX_BODY_BYTES": (str(1024 * 1024), int, "largest request body accepted; larger ones get 413"),
-    "LOG_LEVEL": ("INFO", str, "level of the service's own log lines"),
-    "HOST": ("127.0.0.1", str, "address gunicorn listens on"),
-    "PORT": ("8080", int, "port gunicorn listens on"),
-    "WEB_CONCURRENCY": (str(2 * (os.cpu_count() or 1)), int, "gunicorn worker processes (default: twice the cores)"),
-    "THREADS": ("1", int, "threads per gunicorn worker; above 1 gunicorn runs its gthread worker"),
-}
+DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/provisioning?retryWrites=false"
+OWASP_MINIMUM = {"ARGON2_MEMORY_KIB": 19 * 1024, "ARGON2_TIME_COST": 2}
 
 
 class ConfigurationInvalid(Exception):
     """An environment variable holds a value the service cannot use."""
 
 
+def mongodb_uri(value):
+    """A MongoDB connection string that parses (mongodb+srv:// is left to the driver: it needs DNS)."""
+    if value.startswith("mongodb+srv://"):
+        return value
+    try:
+        parse_uri(value)
+    except (ConfigurationError, InvalidURI, ValueError) as error:
+        raise ValueError(f"not a MongoDB connection string ({error})") from None
+    return value
+
+
+def whole(minimum, maximum=None):
+    """A parser of whole numbers within bounds."""
+
+    def parse(value):
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise ValueError(f"must be a whole number {bounds}")
+        return number
+
+    return parse
+
+
+def one_of(*choices):
+    """A parser that accepts exactly one of choices."""
+
+    def parse(value):
+        if value not in choices:
+            raise ValueError(f"must be one of: {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+# Each entry: environment variable -> (default, parser, description). README.md lists the same table.
+VARIABLES = {
+    "MONGODB_URI": (DEFAULT_MONGODB_URI, mongodb_uri, "MongoDB connection string; its path names the database"),
+    "MONGODB_TIMEOUT_MS": ("3000", whole(1), "how long a request waits for an unavailable database before 503"),
+    "RETRY_AFTER_SECONDS": ("5", whole(1), "Retry-After sent with 503 database unavailable"),
+    "ARGON2_TIME_COST": ("2", whole(1), "argon2id iterations for new password hashes"),
+    "ARGON2_MEMORY_KIB": ("19456", whole(8), "argon2id memory in KiB for new password hashes"),
+    "ARGON2_PARALLELISM": ("1", whole(1, 255), "argon2id lanes for new password hashes"),
+    "VERIFY_CACHE_SECONDS": ("60", whole(0), "how long a successful reseller password check is remembered (0: never)"),
+    "VERIFY_CACHE_ENTRIES": ("10000", whole(1), "most reseller password checks remembered per process"),
+    "DEFAULT_FREE_CREDITS": ("10", whole(0, 1_000_000_000), "freeCredits of a reseller created without --free-credits"),
+    "MAX_BODY_BYTES": (str(1024 * 1024), whole(1), "largest request body accepted; larger ones get 413"),
+    "LOG_LEVEL": ("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "level of the service's own log lines"),
+    "LOG_FORMAT": ("json", one_of("json", "text"), "log lines as JSON objects, or as text for people"),
+    "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
+    "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),
+    "DEPLOYMENT": (
+        "development",
+        one_of("development", "production"),
+        "production requires MONGODB_URI and argon2 parameters at OWASP's minimum or above",
+    ),
+    "HOST": ("127.0.0.1", str, "address gunicorn listens on"),
+    "PORT": ("8080", whole(1, 65535), "port gunicorn listens on"),
+    "WEB_CONCURRENCY": (str(2 * (os.cpu_count() or 1)), whole(1), "gunicorn worker processes (default: twice the cores)"),
+    "THREADS": ("1", whole(1), "threads per gunicorn worker; above 1 gunicorn runs its gthread worker"),
+}
+
+
 def from_environment(environ=os.environ):
-    """Read every variable of VARIABLES, parsed, into a dict keyed by the variable's name."""
+    """Read and check every variable of VARIABLES into a dict keyed by its name; an empty one takes its default."""
     settings = {}
     for name, (default, parse, _) in VARIABLES.items():
         raw = environ.get(name) or default
         try:
-            settings[name] = parse(raw)
-        except ValueError:
-            raise ConfigurationInvalid(f"{name}={raw!r} is not a valid value") from None
+            settings[name] = parse(raw) if raw else None
+        except ValueError as error:
+            raise ConfigurationInvalid(f"{name}={raw!r} is not valid: {error}") from None
+    if settings["DEPLOYMENT"] == "production":
+        if not environ.get("MONGODB_URI"):
+            raise ConfigurationInvalid("MONGODB_URI is required when DEPLOYMENT=production")
+        for name, minimum in OWASP_MINIMUM.items():
+            if settings[name] < minimum:
+                raise ConfigurationInvalid(f"{name}={settings[name]} is below OWASP's minimum of {minimum} for production")
     return settings

@@ -1,9 +1,25 @@
 """gunicorn settings for `make run` and the Docker image, from the same environment variables as the app."""
-from gunicorn.glogging import Logger
+import glob
+import os
+import sys
+import tempfile
 
-from config import from_environment
+from config import ConfigurationInvalid, from_environment
 
-_settings = from_environment()
+try:
+    _settings = from_environment()
+except ConfigurationInvalid as error:
+    sys.exit(f"provisioning: configuration: {error}")
+
+if _settings["METRICS"] == "on":
+    # prometheus_client's multiprocess mode: each worker writes its metrics to files in this folder, and a
+    # scrape sums them. It must be set before prometheus_client is first imported, here in the master.
+    _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="provisioning-metrics-"))
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for _stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
+        os.remove(_stale)
+
+from app import logs, metrics  # noqa: E402  (after the checks above)
 
 bind = f"{_settings['HOST']}:{_settings['PORT']}"
 # Measured with `make bench` on 2 cores (docs/performance.md): sync workers, twice the cores, against gthread
@@ -18,23 +34,20 @@ threads = _settings["THREADS"]
 # No preload: each worker builds the app, and so its MongoClient, after the fork (pymongo is not fork-safe).
 preload_app = False
 timeout = 30
+# SIGTERM lets requests in flight finish for up to this long.
 graceful_timeout = 30
 # The control socket's default path is shared by every gunicorn of the user; this service does not use it.
 control_socket_disable = True
-accesslog = "-"
-# %(U)s is the path without the query string, so nothing a caller puts in a URL reaches the log.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)sB %(M)sms'
+# The app writes the access log itself, as structured lines with the request id and contract status.
+accesslog = None
+logconfig_dict = logs.logging_config(_settings["LOG_FORMAT"], _settings["LOG_LEVEL"])
 
 
-class EscapingLogger(Logger):
-    """Writes control and non-ASCII characters of access-log fields as escapes, so no request can forge a line."""
-
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        return {
-            key: value.encode("unicode_escape").decode("ascii") if isinstance(value, str) else value
-            for key, value in atoms.items()
-        }
+def child_exit(server, worker):
+    if _settings["METRICS"] == "on":
+        metrics.forget_process(worker.pid)
 
 
-logger_class = EscapingLogger
+def when_ready(server):
+    if _settings["METRICS"] == "on" and _settings["METRICS_PORT"]:
+        metrics.serve_separately(_settings["HOST"], _settings["METRICS_PORT"])

@@ -1,7 +1,7 @@
 """The contract's status table, and the one handler that answers every error in its JSON shape."""
 import logging
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
@@ -31,8 +31,8 @@ HTTP_MESSAGES = {
 
 
 def error_response(status, http_code, message, **extra):
-    """Answer an error in the contract's shape: status, message and anything else it needs."""
-    response = jsonify({"status": status, "message": message, **extra})
+    """Answer an error in the contract's shape: status, message, anything else it needs, and the request id."""
+    response = jsonify({"status": status, "message": message, **extra, "requestId": g.get("request_id")})
     response.status_code = http_code
     return response
 
@@ -83,3 +83,9 @@ def is_database_unavailable(error):
     if isinstance(error, ConnectionFailure):
         return True
     return isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError")
+
+
+def contract_status(response):
+    """The contract status a response carries, or None when it carries none."""
+    body = response.get_json(silent=True) if response.is_json else None
+    return body.get("status") if isinstance(body, dict) else None

@@ -63,3 +63,11 @@ class CustomerUserRequest:
     customer: NewCustomer
     user: NewUser
     apply_free_credits: bool
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a change comes from, for its audit event: the client's address (or the CLI's operator) and request id."""
+
+    client: str
+    request_id: str | None = None

@@ -13,8 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 class VerificationCache:
     """Remembers successful verifications for a while, under a key only this process can compute."""
 
-    def __init__(self, *, seconds, max_entries, clock=time.monotonic):
+    def __init__(self, *, seconds, max_entries, clock=time.monotonic, on_lookup=lambda hit: None):
         self._seconds = seconds
+        self._on_lookup = on_lookup
         self._max_entries = max_entries
         self._clock = clock
         self._key = secrets.token_bytes(32)
@@ -32,12 +33,11 @@ class VerificationCache:
         digest = self._digest(stored_hash, password)
         with self._lock:
             expiry = self._expiries.get(digest)
-            if expiry is None:
-                return False
-            if expiry <= self._clock():
+            fresh = expiry is not None and expiry > self._clock()
+            if expiry is not None and not fresh:
                 del self._expiries[digest]
-                return False
-            return True
+        self._on_lookup(fresh)
+        return fresh
 
     def remember(self, stored_hash, password):
         """Record that password matches stored_hash, dropping the oldest entry when full."""

@@ -3,20 +3,27 @@ import logging
 import time
 
 from bson import ObjectId
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from app.exceptions import CustomerExists, ResellerExists, ResellerNotFound, UserExists
 
 log = logging.getLogger(__name__)
 
+NEWEST_FIRST = ("createdAt", DESCENDING)
 INDEXES = {
-    "resellers": [("name", True)],
-    "customers": [("name", True), ("resellerId", False)],
-    "users": [("username", True), ("customerId", False)],
-    "credit_transactions": [("customerId", False)],
+    "resellers": [([("name", ASCENDING)], True)],
+    "customers": [([("name", ASCENDING)], True), ([("resellerId", ASCENDING)], False)],
+    "users": [([("username", ASCENDING)], True), ([("customerId", ASCENDING)], False)],
+    "credit_transactions": [([("customerId", ASCENDING)], False)],
+    "audit_events": [([(key, ASCENDING), NEWEST_FIRST], False) for key in ("resellerId", "customerId", "userId")],
 }
 FREE_CREDITS = "FREE_CREDITS"
+DUPLICATES = {
+    "resellers": (ResellerExists, "name"),
+    "customers": (CustomerExists, "name"),
+    "users": (UserExists, "username"),
+}
 SERVERS_WITH_TRANSACTIONS = {"RSPrimary", "Mongos", "LoadBalancer"}
 TRANSACTION_ATTEMPTS = 5
 
@@ -32,9 +39,9 @@ class Repository:
         """Create the contract's indexes once per process; creating existing ones is a no-op on the server."""
         if self._indexes_ready:
             return
-        for collection, keys in INDEXES.items():
-            for key, unique in keys:
-                self.db[collection].create_index([(key, ASCENDING)], unique=unique)
+        for collection, indexes in INDEXES.items():
+            for keys, unique in indexes:
+                self.db[collection].create_index(keys, unique=unique)
         self._indexes_ready = True
 
     def ping(self):
@@ -51,12 +58,66 @@ class Repository:
         found = self.db.customers.find_one({"_id": customer_id}, {"resellerId": 1})
         return found is not None and found["resellerId"] == reseller_id
 
-    def insert_customer(self, customer, *, reseller_id, created_at, credits=0, customer_id=None, session=None):
-        """Store a new customer and return its id; raises CustomerExists when the name is taken."""
+    def insert_customer(self, customer, *, reseller, origin, created_at):
+        """Store a new customer and its audit event; return its id. Raises CustomerExists when the name is taken."""
+        document = self._customer_document(customer, reseller, credits=0, created_at=created_at)
+        audit = self._audit("customer.create", reseller, origin, created_at, customerId=document["_id"])
+        self._write_together([("customers", document), ("audit_events", audit)])
+        return document["_id"]
+
+    def insert_user(self, user, password_hash, *, customer_id, reseller, origin, created_at):
+        """Store a new user and its audit event; return its id. Raises UserExists when the username is taken."""
+        document = self._user_document(user, password_hash, customer_id, reseller, created_at)
+        audit = self._audit("user.create", reseller, origin, created_at, customerId=customer_id, userId=document["_id"])
+        self._write_together([("users", document), ("audit_events", audit)])
+        return document["_id"]
+
+    def insert_customer_with_user(self, customer, user, password_hash, *, reseller, free_credits, origin, created_at):
+        """Store a customer, its free-credit entry (free_credits not None), its first user and the audit event,
+        all or nothing; return (customer id, user id)."""
+        customer_document = self._customer_document(customer, reseller, credits=free_credits or 0, created_at=created_at)
+        customer_id = customer_document["_id"]
+        user_document = self._user_document(user, password_hash, customer_id, reseller, created_at)
+        writes = [("customers", customer_document)]
+        if free_credits is not None:
+            credit = {"_id": ObjectId(), "customerId": customer_id, "amount": free_credits, "reason": FREE_CREDITS,
+                      "createdAt": created_at}
+            writes.append(("credit_transactions", credit))
+        writes.append(("users", user_document))
+        audit = self._audit("customer-user.create", reseller, origin, created_at, customerId=customer_id,
+                            userId=user_document["_id"])
+        self._write_together([*writes, ("audit_events", audit)])
+        return customer_id, user_document["_id"]
+
+    def insert_reseller(self, name, password_hash, *, free_credits, origin, created_at):
+        """Store a new, active reseller and its audit event; raises ResellerExists when the name is taken."""
         document = {
-            "_id": customer_id or ObjectId(),
+            "_id": ObjectId(),
+            "name": name,
+            "passwordHash": password_hash,
+            "active": True,
+            "freeCredits": free_credits,
+            "createdAt": created_at,
+            "updatedAt": created_at,
+        }
+        audit = self._audit("reseller.create", document, origin, created_at)
+        self._write_together([("resellers", document), ("audit_events", audit)])
+
+    def update_reseller(self, name, changes, *, action, origin, updated_at):
+        """Set fields of the reseller named name, with an audit event; raises ResellerNotFound when there is none."""
+        reseller = self.find_reseller(name)
+        if reseller is None:
+            raise ResellerNotFound(name)
+        audit = self._audit(action, reseller, origin, updated_at)
+        update = ("resellers", {"_id": reseller["_id"]}, {"$set": {**changes, "updatedAt": updated_at}})
+        self._write_together([("audit_events", audit)], update=update)
+
+    @staticmethod
+    def _customer_document(customer, reseller, *, credits, created_at):
+        return {
+            "_id": ObjectId(),
             "name": customer.name,
-            "resellerId": reseller_id,
+            "resellerId": reseller["_id"],
             "integrationId": customer.integration_id,
             "rotationAlgorithm": customer.rotation_algorithm,
             "billingType": customer.billing_type,
@@ -64,19 +125,10 @@ class Repository:
             "credits": credits,
             "createdAt": created_at,
         }
-        try:
-            self.db.customers.insert_one(document, session=session)
-        except DuplicateKeyError:
-            raise CustomerExists(customer.name) from None
-        return document["_id"]
 
-    def insert_user(self, user, password_hash, *, customer_id, reseller_id, created_at, session=None):
-        """Store a new user and return its id; raises UserExists when the username is taken."""
-        document = {
-            "username": user.username,
-            "passwordHash": password_hash,
-            "customerId": customer_id,
-            "resellerId": reseller_id,
+    @staticmethod
+    def _user_document(user, password_hash, customer_id, reseller, created_at):
+        given = {
             "email": user.email,
             "phoneNumber": user.phone_number,
             "virtualNumber": user.virtual_number,
@@ -84,49 +136,48 @@ class Repository:
             "moPush": user.mo_push,
             "finalStatusPush": user.final_status_push,
         }
-        document = {key: value for key, value in document.items() if value is not None}
-        document["swappingSourceAddressAllowed"] = user.swapping_source_address_allowed
-        document["createdAt"] = created_at
-        try:
-            result = self.db.users.insert_one(document, session=session)
-        except DuplicateKeyError:
-            raise UserExists(user.username) from None
-        return result.inserted_id
+        return {
+            "_id": ObjectId(),
+            "username": user.username,
+            "passwordHash": password_hash,
+            "customerId": customer_id,
+            "resellerId": reseller["_id"],
+            **{key: value for key, value in given.items() if value is not None},
+            "swappingSourceAddressAllowed": user.swapping_source_address_allowed,
+            "createdAt": created_at,
+        }
 
-    def insert_customer_with_user(self, customer, user, password_hash, *, reseller_id, free_credits, created_at):
-        """Store a customer, its free-credit entry (free_credits not None) and its first user, all or nothing."""
+    @staticmethod
+    def _audit(action, reseller, origin, created_at, **ids):
+        """An audit_events document: what, which reseller, which ids, from where, which request, when."""
+        event = {"_id": ObjectId(), "action": action, "resellerId": reseller["_id"], "resellerName": reseller["name"],
+                 **ids, "client": origin.client}
+        if origin.request_id:
+            event["requestId"] = origin.request_id
+        event["createdAt"] = created_at
+        return event
+
+    def _write_together(self, inserts, update=None):
+        """Insert the documents (each with its _id) and apply at most one update, all or nothing."""
 
         def write(session):
-            customer_id = self.insert_customer(
-                customer,
-                reseller_id=reseller_id,
-                created_at=created_at,
-                credits=free_credits or 0,
-                customer_id=planned_customer_id,
-                session=session,
-            )
-            if free_credits is not None:
-                self.db.credit_transactions.insert_one(
-                    {"customerId": customer_id, "amount": free_credits, "reason": FREE_CREDITS, "createdAt": created_at},
-                    session=session,
-                )
-            user_id = self.insert_user(
-                user,
-                password_hash,
-                customer_id=customer_id,
-                reseller_id=reseller_id,
-                created_at=created_at,
-                session=session,
-            )
-            return customer_id, user_id
+            for collection, document in inserts:
+                try:
+                    self.db[collection].insert_one(document, session=session)
+                except DuplicateKeyError:
+                    exception, key = DUPLICATES[collection]
+                    raise exception(document[key]) from None
+            if update:
+                collection, query, change = update
+                self.db[collection].update_one(query, change, session=session)
 
-        planned_customer_id = ObjectId()
         if self.supports_transactions():
-            return self._in_transaction(write)
+            self._in_transaction(write)
+            return
         try:
-            return write(None)
+            write(None)
         except Exception:
-            self._remove_customer(planned_customer_id)
+            self._undo(inserts)
             raise
 
     def supports_transactions(self):
@@ -147,38 +198,36 @@ class Repository:
                         raise
                     time.sleep(0.005 * attempt)
 
-    def _remove_customer(self, customer_id):
-        """Undo a customer whose user could not be stored, on a server without transactions."""
-        try:
-            self.db.credit_transactions.delete_many({"customerId": customer_id})
-            self.db.customers.delete_one({"_id": customer_id})
-        except PyMongoError:
-            log.error("could not remove customer %s after its user failed; remove it by hand", customer_id)
-
-    def insert_reseller(self, name, password_hash, *, free_credits, created_at):
-        """Store a new, active reseller; raises ResellerExists when the name is taken."""
-        try:
-            self.db.resellers.insert_one(
-                {
-                    "name": name,
-                    "passwordHash": password_hash,
-                    "active": True,
-                    "freeCredits": free_credits,
-                    "createdAt": created_at,
-                    "updatedAt": created_at,
-                }
-            )
-        except DuplicateKeyError:
-            raise ResellerExists(name) from None
-
-    def update_reseller(self, name, changes, *, updated_at):
-        """Set fields of the reseller named name; raises ResellerNotFound when there is none."""
-        result = self.db.resellers.update_one({"name": name}, {"$set": {**changes, "updatedAt": updated_at}})
-        if result.matched_count == 0:
-            raise ResellerNotFound(name)
+    def _undo(self, inserts):
+        """On a server without transactions, remove what a failed unit of work had inserted."""
+        for collection, document in reversed(inserts):
+            try:
+                self.db[collection].delete_one({"_id": document["_id"]})
+            except PyMongoError:
+                log.error("could not undo %s %s of a failed write; remove it by hand", collection, document["_id"])
 
     def resellers_with_customer_counts(self):
         """Yield each reseller, by name, with the number of its customers; never its hash."""
         for reseller in self.db.resellers.find({}, {"passwordHash": 0}).sort("name", ASCENDING):
             reseller["customers"] = self.db.customers.count_documents({"resellerId": reseller["_id"]})
             yield reseller
+
+    def find_customer(self, name):
+        """Return the customer named name, or None."""
+        return self.db.customers.find_one({"name": name})
+
+    def find_user(self, username):
+        """Return the user with this username, without its password hash, or None."""
+        return self.db.users.find_one({"username": username}, {"passwordHash": 0})
+
+    def count_users(self, customer_id):
+        """How many users the customer has."""
+        return self.db.users.count_documents({"customerId": customer_id})
+
+    def find_by_id(self, collection, document_id, fields):
+        """Return the named fields of one document of collection, or None."""
+        return self.db[collection].find_one({"_id": document_id}, fields)
+
+    def audit_trail(self, field, value, limit):
+        """The newest audit events whose field holds value, newest first."""
+        return list(self.db.audit_events.find({field: value}).sort([NEWEST_FIRST]).limit(limit))

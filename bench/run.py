@@ -25,7 +25,7 @@ from pymongo import MongoClient
 
 import config
 from app import create_app, services
-from app.model import NewCustomer
+from app.model import NewCustomer, Origin
 from scripts.embedded_db import EmbeddedDatabase, answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ ENDPOINTS = {
     "customer-user/create": "customer-user",
 }
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BENCH = Origin(client="bench")
 
 
 def settings():
@@ -139,30 +140,35 @@ def floor_worker(args):
 
 
 def floor_request(db, client, kind, unique, customer_id, hasher):
-    """What one request of an endpoint must do at the least: its lookups, its hash and its inserts."""
+    """What one request of an endpoint must do at the least: its lookups, its hash, and its inserts in one
+    transaction with the audit event."""
     reseller = db.resellers.find_one({"name": RESELLER})
     now = datetime.now(timezone.utc)
+    audit = {"action": kind, "resellerId": reseller["_id"], "resellerName": RESELLER, "client": "127.0.0.1",
+             "requestId": unique, "createdAt": now}
     customer = {
-        "name": unique, "resellerId": reseller["_id"], "integrationId": "", "rotationAlgorithm": "MAX_ROTATION",
-        "billingType": "PRE_PAID", "moCharge": 5, "credits": 0, "createdAt": now,
+        "_id": ObjectId(), "name": unique, "resellerId": reseller["_id"], "integrationId": "",
+        "rotationAlgorithm": "MAX_ROTATION", "billingType": "PRE_PAID", "moCharge": 5, "credits": 0, "createdAt": now,
     }
+    writes = []
     if kind == "customer":
-        db.customers.insert_one(customer)
-        return
-    user = {
-        "username": unique, "passwordHash": hasher.hash(f"user-pw-{unique}"), "resellerId": reseller["_id"],
-        "email": f"{unique}@example.com", "swappingSourceAddressAllowed": False, "createdAt": now,
-    }
-    if kind == "user":
-        db.customers.find_one({"_id": ObjectId(customer_id)}, {"resellerId": 1})
-        db.users.insert_one({**user, "customerId": ObjectId(customer_id), "phoneNumber": "+48999444111"})
-        return
+        writes = [("customers", customer)]
+    else:
+        user = {
+            "_id": ObjectId(), "username": unique, "passwordHash": hasher.hash(f"user-pw-{unique}"),
+            "resellerId": reseller["_id"], "email": f"{unique}@example.com", "swappingSourceAddressAllowed": False,
+            "createdAt": now,
+        }
+        if kind == "user":
+            db.customers.find_one({"_id": ObjectId(customer_id)}, {"resellerId": 1})
+            writes = [("users", {**user, "customerId": ObjectId(customer_id), "phoneNumber": "+48999444111"})]
+        else:
+            credit = {"customerId": customer["_id"], "amount": 10, "reason": "FREE_CREDITS", "createdAt": now}
+            writes = [("customers", {**customer, "credits": 10}), ("credit_transactions", credit),
+                      ("users", {**user, "customerId": customer["_id"]})]
     with client.start_session() as session, session.start_transaction():
-        customer_id = db.customers.insert_one({**customer, "credits": 10}, session=session).inserted_id
-        db.credit_transactions.insert_one(
-            {"customerId": customer_id, "amount": 10, "reason": "FREE_CREDITS", "createdAt": now}, session=session
-        )
-        db.users.insert_one({**user, "customerId": customer_id}, session=session)
+        for collection, document in [*writes, ("audit_events", audit)]:
+            db[collection].insert_one(document, session=session)
 
 
 def floor(uri, kind, concurrency, seconds, customer_id, argon2, tag):
@@ -267,10 +273,10 @@ def main():
         try:
             setup_app = create_app({"MONGODB_URI": uri})
             provisioning = setup_app.extensions["provisioning"]
-            services.create_reseller(RESELLER, PASSWORD, free_credits=10, **provisioning)
+            services.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, **provisioning)
             reseller = provisioning["repository"].find_reseller(RESELLER)
             customer_id = str(provisioning["repository"].insert_customer(
-                NewCustomer("bench-customer"), reseller_id=reseller["_id"], created_at=datetime.now(timezone.utc)))
+                NewCustomer("bench-customer"), reseller=reseller, origin=BENCH, created_at=datetime.now(timezone.utc)))
             print(f"machine: {machine()}", flush=True)
             print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads; argon2id {argon2}", flush=True)
             hashes = hash_rate(argon2, args.seconds)
@@ -326,8 +332,8 @@ def main():
         f"argon2id t={argon2['time_cost']}, m={argon2['memory_cost']} KiB, p={argon2['parallelism']}: "
         f"{hashes:.0f} hashes/s on {os.cpu_count()} cores. Each run lasts {args.seconds} s; wrk drives unique, valid "
         "form requests; database URIs use `retryWrites=false`.",
-        "The floor of an endpoint is the raw pymongo work it must do (reseller lookup, customer lookup, inserts, "
-        "the transaction of customer-user/create) plus, for user/create and customer-user/create, hashing the new "
+        "The floor of an endpoint is the raw pymongo work it must do (reseller lookup, customer lookup, its "
+        "inserts and the audit event in one transaction) plus, for user/create and customer-user/create, hashing the new "
         "password, run from as many processes as gunicorn has workers and as many threads as clients, with no "
         "HTTP and no validation. The service verifies the reseller's password through its verification cache.",
         table(rows, headers),

@@ -7,9 +7,11 @@ import pytest
 from pymongo import MongoClient
 
 from app import create_app, services
+from app.model import Origin
 from scripts.embedded_db import EmbeddedDatabase
 
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
+TEST_ORIGIN = Origin(client="tests")
 RESELLER = {"resellerName": "acme", "resellerPassword": "acme secret"}
 
 
@@ -79,9 +81,9 @@ def make_reseller(app):
 
     def make(name=RESELLER["resellerName"], password=RESELLER["resellerPassword"], *, active=True, free_credits=10):
         provisioning = app.extensions["provisioning"]
-        services.create_reseller(name, password, free_credits=free_credits, **provisioning)
+        services.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, **provisioning)
         if not active:
-            services.set_reseller_active(name, False, repository=provisioning["repository"], clock=provisioning["clock"])
+            services.set_reseller_active(name, False, TEST_ORIGIN, repository=provisioning["repository"], clock=provisioning["clock"])
         return provisioning["repository"].find_reseller(name)
 
     return make

@@ -3,13 +3,13 @@ import pytest
 from bson import ObjectId
 
 from app.passwords import Hasher
-from tests.conftest import RESELLER
+from tests.conftest import RESELLER, TEST_ORIGIN
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 
 
 def attempt(client, **credentials):
-    return client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop", **credentials})
+    return client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop", **credentials}, headers={"X-Request-ID": "r1"})
 
 
 def test_unknown_reseller_wrong_password_and_disabled_reseller_get_one_identical_answer(client, make_reseller, db):
@@ -21,7 +21,7 @@ def test_unknown_reseller_wrong_password_and_disabled_reseller_get_one_identical
         attempt(client, resellerName="sleepy", resellerPassword="sleepy secret"),
     ]
     assert {(r.status_code, r.get_data()) for r in answers} == {
-        (401, b'{"status":2,"message":"reseller authentication failed"}\n')
+        (401, b'{"status":2,"message":"reseller authentication failed","requestId":"r1"}\n')
     }
     assert len({tuple(sorted((k, v) for k, v in r.headers if k != "Date")) for r in answers}) == 1
     assert db.customers.count_documents({}) == 0
@@ -39,7 +39,7 @@ def test_a_reenabled_reseller_is_accepted_again(client, make_reseller, app):
     make_reseller(active=False)
     assert attempt(client).status_code == 401
     provisioning = app.extensions["provisioning"]
-    services.set_reseller_active("acme", True, repository=provisioning["repository"], clock=provisioning["clock"])
+    services.set_reseller_active("acme", True, TEST_ORIGIN, repository=provisioning["repository"], clock=provisioning["clock"])
     assert attempt(client).status_code == 201
 
 

@@ -5,7 +5,7 @@ import pytest
 from bson import ObjectId
 
 from scripts.embedded_db import EmbeddedDatabase
-from tests.conftest import RESELLER, app_for, with_database
+from tests.conftest import RESELLER, TEST_ORIGIN, app_for, with_database
 
 URL = "/services/rest/customer-user/create"
 PHONE_APP = {**RESELLER, "customer": "4812@acme", "username": "4812@acme", "password": "user secret", "applyFreeCredits": "false"}
@@ -147,7 +147,7 @@ def standalone(standalone_app):
         database[name].delete_many({})
     from app import services
 
-    services.create_reseller("acme", RESELLER["resellerPassword"], free_credits=5, **standalone_app.extensions["provisioning"])
+    services.create_reseller("acme", RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=5, **standalone_app.extensions["provisioning"])
     return standalone_app.test_client(), database
 
 

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from scripts.embedded_db import EmbeddedDatabase, free_port
-from tests.conftest import RESELLER, app_for, with_database
+from tests.conftest import RESELLER, TEST_ORIGIN, app_for, with_database
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
@@ -31,7 +31,8 @@ def test_an_internal_error_is_500_status_99_without_internals(client, reseller, 
 
     monkeypatch.setattr(repository, "find_reseller", broken)
     response = client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"})
-    assert (response.status_code, response.json) == (500, {"status": 99, "message": "internal error"})
+    assert (response.status_code, response.json["status"], response.json["message"]) == (500, 99, "internal error")
+    assert set(response.json) == {"status", "message", "requestId"}
     assert "RuntimeError" in caplog.text
     assert RESELLER["resellerPassword"] not in caplog.text
 
@@ -79,7 +80,7 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without
             time.sleep(0.1)
         from app import services
 
-        services.create_reseller("acme", RESELLER["resellerPassword"], free_credits=1,
+        services.create_reseller("acme", RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=1,
                                  **app_without_database.extensions["provisioning"])
         assert client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"}).status_code == 201
         database = app_without_database.extensions["provisioning"]["repository"].db

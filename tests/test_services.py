@@ -6,10 +6,11 @@ from bson import ObjectId
 
 from app import services
 from app.exceptions import AuthenticationFailed, CustomerNotFound
-from app.model import Credentials, NewUser, UserRequest
+from app.model import Credentials, NewUser, Origin, UserRequest
 from app.passwords import Hasher
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
+ORIGIN = Origin(client="192.0.2.1", request_id="r1")
 
 
 class InMemoryRepository:
@@ -25,6 +26,7 @@ class InMemoryRepository:
         return (customer_id, reseller_id) in self.customers
 
     def insert_user(self, user, password_hash, **fields):
+        fields["reseller_id"] = fields.pop("reseller")["_id"]
         self.users.append((user, password_hash, fields))
         return ObjectId()
 
@@ -68,17 +70,17 @@ def test_a_user_for_a_customer_of_another_reseller_is_refused_before_any_hashing
     repository = InMemoryRepository([reseller], customers=[(ObjectId(), ObjectId())])
     hasher.hashed = 0
     with pytest.raises(CustomerNotFound):
-        services.create_user(user_request(ObjectId()), repository=repository, hasher=hasher, clock=lambda: NOW)
+        services.create_user(user_request(ObjectId()), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW)
     assert hasher.hashed == 0 and repository.users == []
 
 
 def test_a_user_is_stored_with_a_hash_of_its_password_and_the_resellers_ids(hasher, reseller):
     customer_id = ObjectId()
     repository = InMemoryRepository([reseller], customers=[(customer_id, reseller["_id"])])
-    services.create_user(user_request(customer_id), repository=repository, hasher=hasher, clock=lambda: NOW)
+    services.create_user(user_request(customer_id), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW)
     [(user, password_hash, fields)] = repository.users
     assert hasher.verify(password_hash, "user pw")
-    assert fields == {"customer_id": customer_id, "reseller_id": reseller["_id"], "created_at": NOW}
+    assert fields == {"customer_id": customer_id, "reseller_id": reseller["_id"], "origin": ORIGIN, "created_at": NOW}
 
 
 def test_credentials_never_show_the_password_in_their_repr():

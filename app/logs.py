@@ -1,0 +1,136 @@
+"""Structured log lines (JSON, or text for people), request ids, and the access log."""
+import json
+import logging
+import logging.config
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+
+from flask import g, request
+from pymongo import monitoring
+
+access_log = logging.getLogger("app.access")
+events = logging.getLogger("app.events")
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+LOGGED_TEXT_MAX = 128
+STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the record's extra fields."""
+
+    def format(self, record):
+        line = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({key: value for key, value in record.__dict__.items() if key not in STANDARD_ATTRIBUTES})
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """A line for people: time, level, logger, message, then the extra fields as key=value, escaped."""
+
+    def format(self, record):
+        stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        extras = " ".join(
+            f"{key}={_escaped(value)}" for key, value in record.__dict__.items() if key not in STANDARD_ATTRIBUTES
+        )
+        line = f"{stamp}Z {record.levelname} {record.name}: {_escaped(record.getMessage())} {extras}".rstrip()
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _escaped(value):
+    return str(value).encode("unicode_escape").decode("ascii")
+
+
+FORMATTERS = {"json": JsonFormatter, "text": TextFormatter}
+
+
+def logging_config(log_format, level):
+    """A dictConfig for the service's and gunicorn's loggers, all on stderr in one format."""
+    handler = {"class": "logging.StreamHandler", "formatter": "service", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"service": {"()": FORMATTERS[log_format]}},
+        "handlers": {"stderr": handler},
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+        "loggers": {
+            "app": {"level": level},
+            # pymongo's command log carries documents, password hashes included: never below WARNING.
+            "pymongo": {"level": "WARNING"},
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+    }
+
+
+def configure(log_format, level):
+    """Log in the configured format unless a host (gunicorn, pytest) already set logging up; levels always."""
+    if not logging.getLogger().handlers:
+        logging.config.dictConfig(logging_config(log_format, level))
+    logging.getLogger("app").setLevel(level)
+    logging.getLogger("pymongo").setLevel(logging.WARNING)
+
+
+class DatabaseStateLog(monitoring.ServerListener):
+    """Writes one line when the database stops answering, and one when it answers again."""
+
+    def opened(self, event):
+        pass
+
+    def closed(self, event):
+        pass
+
+    def description_changed(self, event):
+        was_up = event.previous_description.is_server_type_known
+        is_up = event.new_description.is_server_type_known
+        server = "%s:%s" % event.server_address
+        if was_up and not is_up:
+            events.warning("database unavailable", extra={"server": server, "error": str(event.new_description.error)[:200]})
+        elif is_up and not was_up:
+            events.info("database available", extra={"server": server, "serverType": event.new_description.server_type_name})
+
+
+def start_request():
+    """Give the request its id (the caller's, when sane) and start its clock."""
+    g.started = time.perf_counter()
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def finish_request(response, status):
+    """Return the request id to the caller and write the request's access-log line."""
+    response.headers["X-Request-ID"] = g.request_id
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path[:LOGGED_TEXT_MAX],
+        response.status_code,
+        extra={
+            "requestId": g.request_id,
+            "method": request.method,
+            "path": request.path[:LOGGED_TEXT_MAX],
+            "httpStatus": response.status_code,
+            "status": status,
+            "reseller": g.get("reseller_name"),
+            "client": request.remote_addr,
+            "durationMs": round((time.perf_counter() - g.started) * 1000, 2),
+        },
+    )
+    return response
+
+
+def note_reseller(params):
+    """Remember the reseller name a request gave, for its access-log line."""
+    name = params.get("resellerName")
+    if isinstance(name, str):
+        g.reseller_name = name[:LOGGED_TEXT_MAX]

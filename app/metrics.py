@@ -1,0 +1,69 @@
+"""Prometheus metrics, summed across gunicorn's workers through prometheus_client's multiprocess mode."""
+import os
+import time
+
+from flask import g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
+
+REQUESTS = Counter(
+    "provisioning_requests", "Requests answered, by endpoint, HTTP code and contract status",
+    ["endpoint", "code", "status"],
+)
+LATENCY = Histogram(
+    "provisioning_request_duration_seconds", "Time to answer a request, by endpoint", ["endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+AUTHENTICATION_FAILURES = Counter("provisioning_authentication_failures", "Reseller authentications that failed")
+DATABASE_ERRORS = Counter("provisioning_database_errors", "Requests answered 503 because the database was unavailable")
+VERIFICATION_CACHE = Counter(
+    "provisioning_verification_cache_lookups", "Reseller password checks, by whether the cache answered", ["result"]
+)
+AUTHENTICATION_FAILED, DATABASE_UNAVAILABLE = 2, 98
+
+
+def registry():
+    """The registry to expose: all workers' files in multiprocess mode, else this process's own."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        collected = CollectorRegistry()
+        multiprocess.MultiProcessCollector(collected)
+        return collected
+    return REGISTRY
+
+
+def exposition():
+    """The body and content type of a scrape."""
+    return generate_latest(registry()), CONTENT_TYPE_LATEST
+
+
+def record_cache_lookup(hit):
+    VERIFICATION_CACHE.labels("hit" if hit else "miss").inc()
+
+
+def record_request(response, status):
+    """Count a request and its latency under its route (never the raw path, which any caller can vary)."""
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    REQUESTS.labels(endpoint, str(response.status_code), str(status)).inc()
+    LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
+    if status == AUTHENTICATION_FAILED:
+        AUTHENTICATION_FAILURES.inc()
+    elif status == DATABASE_UNAVAILABLE:
+        DATABASE_ERRORS.inc()
+
+
+def forget_process(pid):
+    """Drop a dead worker's live gauges from the multiprocess files (its counters stay summed)."""
+    multiprocess.mark_process_dead(pid)
+
+
+def serve_separately(host, port):
+    """Serve the scrape on a port of its own, from gunicorn's master."""
+    start_http_server(port, addr=host, registry=registry())
