@@ -3,6 +3,7 @@ FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    DEPLOYMENT=production \
     HOST=0.0.0.0 \
     PORT=8080
 
@@ -13,6 +14,8 @@ RUN pip install --no-cache-dir --disable-pip-version-check -r requirements.txt \
 COPY config.py wsgi.py gunicorn.conf.py ./
 COPY app ./app
 
-USER provisioning
+USER 10001
 EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8080')}/services/rest/health\", timeout=4)"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"]

@@ -136,7 +136,7 @@ def shown(value):
         return value.strftime("%Y-%m-%d %H:%M:%S UTC")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict):
+    if isinstance(value, dict) or value == "":
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 

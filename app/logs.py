@@ -82,7 +82,10 @@ def configure(log_format, level):
 
 
 class DatabaseStateLog(monitoring.ServerListener):
-    """Writes one line when the database stops answering, and one when it answers again."""
+    """Writes one line when a database server stops answering, and one when it answers (again)."""
+
+    def __init__(self):
+        self._answering = {}
 
     def opened(self, event):
         pass
@@ -91,13 +94,15 @@ class DatabaseStateLog(monitoring.ServerListener):
         pass
 
     def description_changed(self, event):
-        was_up = event.previous_description.is_server_type_known
-        is_up = event.new_description.is_server_type_known
+        answering = event.new_description.is_server_type_known
         server = "%s:%s" % event.server_address
-        if was_up and not is_up:
-            events.warning("database unavailable", extra={"server": server, "error": str(event.new_description.error)[:200]})
-        elif is_up and not was_up:
+        if self._answering.get(server, False) == answering:
+            return
+        self._answering[server] = answering
+        if answering:
             events.info("database available", extra={"server": server, "serverType": event.new_description.server_type_name})
+        else:
+            events.warning("database unavailable", extra={"server": server, "error": str(event.new_description.error)[:200]})
 
 
 def start_request():

@@ -105,3 +105,36 @@ def customer_of(client):
         return response.json["id"]
 
     return create
+
+
+@pytest.fixture(scope="session")
+def standalone_app():
+    """An app against a standalone SecantusDB: no transactions, so failed units of work are undone by deletes."""
+    server = EmbeddedDatabase("--standalone", "--enable-test-commands").start()
+    app = app_for(with_database(server.uri, "provisioning"))
+    assert not app.extensions["provisioning"]["repository"].supports_transactions()
+    yield app
+    server.stop()
+
+
+@pytest.fixture
+def standalone(standalone_app):
+    """A test client and the database of the standalone app, emptied, with the reseller 'acme' (5 free credits)."""
+    database = standalone_app.extensions["provisioning"]["repository"].db
+    for name in database.list_collection_names():
+        database[name].delete_many({})
+    services.create_reseller(
+        RESELLER["resellerName"], RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=5,
+        **standalone_app.extensions["provisioning"],
+    )
+    return standalone_app.test_client(), database
+
+
+def fail_next_insert(db, collection, **failure):
+    """Arm mongod's failCommand fail point: the next insert into collection fails as described."""
+    db.client.admin.command(
+        "configureFailPoint",
+        "failCommand",
+        mode={"times": 1},
+        data={"failCommands": ["insert"], "namespace": f"{db.name}.{collection}", **failure},
+    )

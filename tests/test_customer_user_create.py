@@ -4,8 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from scripts.embedded_db import EmbeddedDatabase
-from tests.conftest import RESELLER, TEST_ORIGIN, app_for, with_database
+from tests.conftest import RESELLER, fail_next_insert
 
 URL = "/services/rest/customer-user/create"
 PHONE_APP = {**RESELLER, "customer": "4812@acme", "username": "4812@acme", "password": "user secret", "applyFreeCredits": "false"}
@@ -110,45 +109,14 @@ def test_racing_requests_for_one_customer_give_one_201_and_the_rest_409(app, res
     assert db.customers.count_documents({}) == db.users.count_documents({}) == 1
 
 
-def fail_next_user_insert(db, **failure):
-    """Arm mongod's failCommand fail point: the next insert into users fails as described."""
-    db.client.admin.command(
-        "configureFailPoint",
-        "failCommand",
-        mode={"times": 1},
-        data={"failCommands": ["insert"], "namespace": f"{db.name}.users", **failure},
-    )
-
-
 def test_a_connection_lost_during_the_user_insert_is_503_and_leaves_no_customer(client, make_reseller, db):
     make_reseller(free_credits=5)
-    fail_next_user_insert(db, closeConnection=True)
+    fail_next_insert(db, "users", closeConnection=True)
     response = create(client, applyFreeCredits="true")
     assert (response.status_code, response.json["status"]) == (503, 98)
     assert response.headers["Retry-After"]
     assert db.customers.count_documents({}) == db.credit_transactions.count_documents({}) == 0
     assert create(client).status_code == 201
-
-
-@pytest.fixture(scope="module")
-def standalone_app():
-    """An app against a standalone SecantusDB: no transactions, so the compensating delete does the undoing."""
-    server = EmbeddedDatabase("--standalone", "--enable-test-commands").start()
-    app = app_for(with_database(server.uri, "provisioning"))
-    assert not app.extensions["provisioning"]["repository"].supports_transactions()
-    yield app
-    server.stop()
-
-
-@pytest.fixture
-def standalone(standalone_app):
-    database = standalone_app.extensions["provisioning"]["repository"].db
-    for name in ("resellers", "customers", "users", "credit_transactions"):
-        database[name].delete_many({})
-    from app import services
-
-    services.create_reseller("acme", RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=5, **standalone_app.extensions["provisioning"])
-    return standalone_app.test_client(), database
 
 
 def test_the_app_uses_transactions_where_the_server_has_them(app, reseller):
@@ -166,7 +134,7 @@ def test_on_a_standalone_server_a_taken_username_leaves_no_customer(standalone):
 
 def test_on_a_standalone_server_a_lost_connection_leaves_no_customer(standalone):
     client, db = standalone
-    fail_next_user_insert(db, closeConnection=True)
+    fail_next_insert(db, "users", closeConnection=True)
     response = create(client, applyFreeCredits="true")
     assert (response.status_code, response.json["status"]) == (503, 98)
     assert db.customers.count_documents({}) == db.credit_transactions.count_documents({}) == 0

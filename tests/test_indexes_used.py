@@ -64,19 +64,22 @@ def recorded_queries(database_uri):
         client.post("/services/rest/customer-user/create", data={**phone_app, "customer": "d@acme"})
         for command in (["set-password", "acme"], ["disable", "acme"], ["enable", "acme"], ["list"]):
             runner.invoke(args=["reseller", *command], env={"RESELLER_PASSWORD": "x"})
+        for command in (["customer", "show", "shop"], ["user", "show", "u"], ["audit", "show", "--customer", "shop"],
+                        ["audit", "show", "--user", "u"], ["audit", "show", "--reseller", "acme"]):
+            assert runner.invoke(args=command).exit_code == 0, command
         client.get("/services/rest/health")
     finally:
         RECORDER.recording = False
     database = app.extensions["provisioning"]["repository"].db
     yield database, RECORDER.queries
-    for name in ("resellers", "customers", "users", "credit_transactions"):
+    for name in database.list_collection_names():
         database[name].delete_many({})
 
 
 def test_every_query_the_service_issues_uses_an_index(recorded_queries):
     database, queries = recorded_queries
     collections = {collection for collection, _, _ in queries}
-    assert {"resellers", "customers"} <= collections
+    assert {"resellers", "customers", "users", "audit_events"} <= collections
     for collection, query_filter, sort in queries:
         cursor = database[collection].find(query_filter)
         if sort:

@@ -1,0 +1,47 @@
+"""What can be checked of the image and the compose stack without a Docker engine."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def tool(name):
+    """A linting tool from the virtualenv or the PATH; in CI its absence is a failure, elsewhere a skip."""
+    found = shutil.which(name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed; .ci/run installs it")
+        pytest.skip(f"{name} is not installed (apt-get install docker-compose; hadolint comes with make install)")
+    return found
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    result = subprocess.run([tool("hadolint"), "Dockerfile"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_compose_file_is_valid():
+    result = subprocess.run([tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_image_runs_gunicorn_as_a_non_root_user_in_production_mode_with_a_healthcheck():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    instructions = [line.split(None, 1) for line in dockerfile.splitlines() if line and not line.startswith(("#", " "))]
+    users = [arguments for keyword, arguments in instructions if keyword == "USER"]
+    assert users and users[-1].strip() not in ("root", "0")
+    assert "DEPLOYMENT=production" in dockerfile
+    assert any(keyword == "HEALTHCHECK" for keyword, _ in instructions)
+    assert '"gunicorn", "--config", "gunicorn.conf.py"' in dockerfile
+
+
+def test_the_image_installs_no_development_dependency():
+    production = (ROOT / "requirements.txt").read_text().lower()
+    assert "secantus" not in production and "pytest" not in production
+    assert "requirements-dev" not in (ROOT / "Dockerfile").read_text()

@@ -1,0 +1,116 @@
+"""The service as gunicorn runs it (gunicorn.conf.py): metrics across workers, graceful shutdown, bad settings."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scripts.embedded_db import answers, free_port
+from tests.conftest import RESELLER
+
+ROOT = Path(__file__).parent.parent
+
+
+def environment(**settings):
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"PYTHONPATH": str(ROOT), **{key: str(value) for key, value in settings.items()}})
+    return env
+
+
+class Gunicorn:
+    """gunicorn started with gunicorn.conf.py on a port of its own."""
+
+    def __init__(self, **settings):
+        self.port = free_port()
+        self.env = environment(PORT=self.port, WEB_CONCURRENCY=2, **settings)
+
+    def __enter__(self):
+        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                        cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 30
+        while not answers("127.0.0.1", self.port):
+            assert self.process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.output = self.process.communicate(timeout=60)[0]
+
+    def url(self, path, port=None):
+        return f"http://127.0.0.1:{port or self.port}{path}"
+
+
+def call(url, params=None):
+    data = urllib.parse.urlencode(params).encode() if params is not None else None
+    try:
+        with urllib.request.urlopen(url, data, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def requests_counted(scrape, endpoint):
+    line = next((line for line in scrape.splitlines()
+                 if line.startswith("provisioning_requests_total{") and f'endpoint="{endpoint}"' in line), None)
+    return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+
+@pytest.mark.parametrize("separate_port", [False, True])
+def test_metrics_sum_the_requests_of_every_worker(database_uri, separate_port):
+    metrics_port = free_port() if separate_port else None
+    settings = {"METRICS_PORT": metrics_port} if metrics_port else {}
+    with Gunicorn(MONGODB_URI=database_uri, **settings) as server:
+        for _ in range(20):
+            assert call(server.url("/services/rest/health"))[0] == 200
+        deadline = time.monotonic() + 10
+        while True:
+            code, scrape = call(server.url("/metrics", metrics_port))
+            if metrics_port and code != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            break
+        assert code == 200
+    assert requests_counted(scrape, "/services/rest/health") == 20
+
+
+def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller):
+    make_reseller()
+    slow = {"ARGON2_TIME_COST": 30, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
+    with Gunicorn(MONGODB_URI=database_uri, **slow) as server:
+        answer = {}
+        params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
+        request = threading.Thread(target=lambda: answer.update(result=call(server.url("/services/rest/customer-user/create"), params)))
+        request.start()
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGTERM)
+        request.join(timeout=60)
+        assert server.process.wait(timeout=60) == 0
+    assert answer["result"][0] == 201
+
+
+@pytest.mark.parametrize(
+    "settings, variable",
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"DEPLOYMENT": "production"}, "MONGODB_URI"),
+        ({"DEPLOYMENT": "production", "MONGODB_URI": "mongodb://db/p", "ARGON2_MEMORY_KIB": "4096"}, "ARGON2_MEMORY_KIB"),
+        ({"MONGODB_URI": "mongodb://"}, "MONGODB_URI"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+    ],
+)
+def test_a_bad_setting_stops_gunicorn_with_one_line_naming_it(settings, variable):
+    env = environment(**{"PORT": free_port(), "MONGODB_URI": "", **settings})
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], lines
