@@ -52,7 +52,6 @@ def handle(error):
     if type(error) in DOMAIN_ERRORS:
         return error_response(*DOMAIN_ERRORS[type(error)])
     if is_database_unavailable(error):
-        log.warning("database unavailable: %s", type(error).__name__)
         response = error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later")
         response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
         return response
@@ -73,8 +72,9 @@ def http_error(error):
         name=error.name,
     )
     response = error_response(INVALID, error.code, message, errors={})
-    if "Allow" in dict(error.get_headers()):
-        response.headers["Allow"] = dict(error.get_headers())["Allow"]
+    allow = dict(error.get_headers()).get("Allow")
+    if allow:
+        response.headers["Allow"] = allow
     return response
 
 
