@@ -66,6 +66,11 @@ VARIABLES = {
     "LOG_FORMAT": ("json", one_of("json", "text"), "log lines as JSON objects, or as text for people"),
     "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
     "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),
+    "ALLOW_PRIVATE_PUSH_TARGETS": (
+        "off",
+        one_of("off", "on"),
+        "on: URL push targets may be localhost or private addresses (on-premises platforms)",
+    ),
     "DEPLOYMENT": (
         "development",
         one_of("development", "production"),

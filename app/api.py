@@ -10,7 +10,7 @@ bp = Blueprint("api", __name__, url_prefix="/services/rest")
 CREATED = 0
 
 customer_create_schema = CustomerCreateSchema()
-user_create_schema = UserCreateSchema()
+user_create_schemas = {allowed: UserCreateSchema(allow_private_push_targets=allowed) for allowed in (False, True)}
 customer_user_create_schema = CustomerUserCreateSchema()
 
 
@@ -41,7 +41,8 @@ def customer_create():
 
 @bp.post("/user/create", provide_automatic_options=False)
 def user_create():
-    user_id = services.create_user(load(user_create_schema), origin(), **collaborators())
+    schema = user_create_schemas[current_app.config["ALLOW_PRIVATE_PUSH_TARGETS"] == "on"]
+    user_id = services.create_user(load(schema), origin(), **collaborators())
     return {"id": str(user_id), "status": CREATED}, 201
 
 

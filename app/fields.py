@@ -1,6 +1,8 @@
 """The contract's parameter rules, one marshmallow field per kind of value."""
+import ipaddress
 import json
 import re
+import socket
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -189,6 +191,7 @@ class ObjectIdText(Text):
 
 
 PUSH_CONFIG_MAX_BYTES = 4096
+IPV4_SPELLING = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}")
 
 
 class PushConfig(Text):
@@ -216,10 +219,10 @@ class PushConfig(Text):
                 value = json.loads(value, object_pairs_hook=group_pairs, parse_constant=refuse_constant)
             except (ValueError, RecursionError):
                 raise ValidationError(self.wrong_type) from None
-        return push_config(value)
+        return push_config(value, allow_private=getattr(self.parent, "allow_private_push_targets", False))
 
 
-def push_config(config):
+def push_config(config, *, allow_private=False):
     """Return the push configuration in its stored form, or raise ValidationError saying what is wrong."""
     if not isinstance(config, dict):
         raise ValidationError(PushConfig.wrong_type)
@@ -235,7 +238,7 @@ def push_config(config):
         return {"type": "SMPP"}
     if kind == "URL":
         checked = _data_of(kind, data, required=("url",), optional=())
-        return {"type": "URL", "data": {"url": push_url(checked["url"])}}
+        return {"type": "URL", "data": {"url": push_url(checked["url"], allow_private=allow_private)}}
     if kind == "EMAIL":
         checked = _data_of(kind, data, required=("to",), optional=("subject", "body"))
         checked["to"] = normalized_email_in_data("to", checked["to"])
@@ -278,8 +281,8 @@ def normalized_email_in_data(key, value):
         raise ValidationError([f"data.{key} {message}" for message in error.messages]) from None
 
 
-def push_url(url):
-    """Return url when it is an absolute http or https URL with a host, else raise ValidationError."""
+def push_url(url, *, allow_private=False):
+    """Return url when it is an absolute http or https URL with a host the platform may call, else refuse it."""
     try:
         parts = urlsplit(url)
         valid = (
@@ -292,4 +295,36 @@ def push_url(url):
         valid = False
     if not valid:
         raise ValidationError("data.url must be an absolute http or https URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("data.url must not carry a user name or password")
+    if not allow_private and is_internal_host(parts.hostname):
+        raise ValidationError("data.url must not point at localhost or a private, loopback or reserved address")
     return url
+
+
+def is_internal_host(hostname):
+    """Tell whether a URL's host is localhost or an IP literal, in any spelling, that is not globally routable."""
+    host = hostname.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = ip_literal(host)
+    if address is None:
+        return False
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
+
+
+def ip_literal(host):
+    """The IP address a host names literally (dotted, shortened, decimal, octal or hex IPv4; IPv6), or None."""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        pass
+    if not IPV4_SPELLING.fullmatch(host):
+        return None
+    try:
+        # inet_aton reads every legacy spelling resolvers accept: 127.1, 0x7f.1, 2130706433, 0177.0.0.1.
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None

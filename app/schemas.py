@@ -44,6 +44,10 @@ class CustomerCreateSchema(ResellerSchema):
 class UserFields(ResellerSchema):
     """What user/create and customer-user/create share about the user."""
 
+    def __init__(self, *, allow_private_push_targets=False, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_private_push_targets = allow_private_push_targets
+
     username = fields.Identifier(required=True)
     password = fields.Text(required=True)
 
