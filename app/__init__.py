@@ -6,9 +6,10 @@ from datetime import datetime, timezone
 from flask import Flask
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from app import api, cli, errors, logs, metrics
+from app import api, cli, errors, logs, metrics, services
 from app.passwords import Hasher, VerificationCache
 from app.repository import Repository
 
@@ -57,7 +58,14 @@ def create_app(overrides=None):
             ),
         ),
         "clock": utc_now,
+        "limits": services.FailureLimits(
+            per_client=app.config["THROTTLE_FAILURES"],
+            per_reseller=app.config["THROTTLE_RESELLER_FAILURES"],
+            window_seconds=app.config["THROTTLE_WINDOW_SECONDS"],
+        ),
     }
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
     app.register_blueprint(api.bp)
     if app.config["METRICS"] == "on" and not app.config["METRICS_PORT"]:

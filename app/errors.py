@@ -6,9 +6,17 @@ from marshmallow import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
-from app.exceptions import AuthenticationFailed, CustomerExists, CustomerNotFound, RequestInvalid, UserExists
+from app.exceptions import (
+    AuthenticationFailed,
+    CustomerExists,
+    CustomerNotFound,
+    RequestInvalid,
+    TooManyFailures,
+    UserExists,
+)
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("app.events")
 
 INVALID = 1
 DATABASE_UNAVAILABLE = 98
@@ -19,6 +27,7 @@ DOMAIN_ERRORS = {
     CustomerExists: (3, 409, "a customer with this name already exists"),
     UserExists: (4, 409, "a user with this username already exists"),
     CustomerNotFound: (5, 404, "customer not found: no customer with this customerId belongs to the reseller"),
+    TooManyFailures: (6, 429, "too many failed authentications; try again later"),
 }
 
 HTTP_MESSAGES = {
@@ -50,7 +59,11 @@ def handle(error):
     if isinstance(error, RequestInvalid):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:
-        return error_response(*DOMAIN_ERRORS[type(error)])
+        response = error_response(*DOMAIN_ERRORS[type(error)])
+        if isinstance(error, TooManyFailures):
+            events.warning("authentication throttled", extra={"client": request.remote_addr, "retryAfter": error.retry_after})
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     if is_database_unavailable(error):
         response = error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later")
         response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])

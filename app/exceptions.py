@@ -14,6 +14,14 @@ class AuthenticationFailed(Exception):
     """The reseller is unknown, disabled, or gave the wrong password: the caller is not told which."""
 
 
+class TooManyFailures(Exception):
+    """The reseller name failed to authenticate too often lately; try again after retry_after seconds."""
+
+    def __init__(self, retry_after):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 class CustomerExists(Exception):
     """A customer with this name already exists, under any reseller."""
 

@@ -23,11 +23,12 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 AUTHENTICATION_FAILURES = Counter("provisioning_authentication_failures", "Reseller authentications that failed")
+THROTTLED = Counter("provisioning_throttled", "Requests refused with 429 for too many failed authentications")
 DATABASE_ERRORS = Counter("provisioning_database_errors", "Requests answered 503 because the database was unavailable")
 VERIFICATION_CACHE = Counter(
     "provisioning_verification_cache_lookups", "Reseller password checks, by whether the cache answered", ["result"]
 )
-AUTHENTICATION_FAILED, DATABASE_UNAVAILABLE = 2, 98
+AUTHENTICATION_FAILED, TOO_MANY_FAILURES, DATABASE_UNAVAILABLE = 2, 6, 98
 
 
 def registry():
@@ -55,6 +56,8 @@ def record_request(response, status):
     LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
     if status == AUTHENTICATION_FAILED:
         AUTHENTICATION_FAILURES.inc()
+    elif status == TOO_MANY_FAILURES:
+        THROTTLED.inc()
     elif status == DATABASE_UNAVAILABLE:
         DATABASE_ERRORS.inc()
 

@@ -11,12 +11,18 @@ from app.exceptions import CustomerExists, ResellerExists, ResellerNotFound, Use
 log = logging.getLogger(__name__)
 
 NEWEST_FIRST = ("createdAt", DESCENDING)
+UNIQUE = {"unique": True}
+FAILURES_KEPT_SECONDS = 24 * 3600
 INDEXES = {
-    "resellers": [([("name", ASCENDING)], True)],
-    "customers": [([("name", ASCENDING)], True), ([("resellerId", ASCENDING)], False)],
-    "users": [([("username", ASCENDING)], True), ([("customerId", ASCENDING)], False)],
-    "credit_transactions": [([("customerId", ASCENDING)], False)],
-    "audit_events": [([(key, ASCENDING), NEWEST_FIRST], False) for key in ("resellerId", "customerId", "userId")],
+    "resellers": [([("name", ASCENDING)], UNIQUE)],
+    "customers": [([("name", ASCENDING)], UNIQUE), ([("resellerId", ASCENDING)], {})],
+    "users": [([("username", ASCENDING)], UNIQUE), ([("customerId", ASCENDING)], {})],
+    "credit_transactions": [([("customerId", ASCENDING)], {})],
+    "audit_events": [([(key, ASCENDING), NEWEST_FIRST], {}) for key in ("resellerId", "customerId", "userId")],
+    "authentication_failures": [
+        ([("resellerName", ASCENDING), NEWEST_FIRST], {}),
+        ([("createdAt", ASCENDING)], {"expireAfterSeconds": FAILURES_KEPT_SECONDS}),
+    ],
 }
 FREE_CREDITS = "FREE_CREDITS"
 DUPLICATES = {
@@ -40,8 +46,8 @@ class Repository:
         if self._indexes_ready:
             return
         for collection, indexes in INDEXES.items():
-            for keys, unique in indexes:
-                self.db[collection].create_index(keys, unique=unique)
+            for keys, options in indexes:
+                self.db[collection].create_index(keys, **options)
         self._indexes_ready = True
 
     def ping(self):
@@ -231,3 +237,16 @@ class Repository:
     def audit_trail(self, field, value, limit):
         """The newest audit events whose field holds value, newest first."""
         return list(self.db.audit_events.find({field: value}).sort([NEWEST_FIRST]).limit(limit))
+
+    def recent_failures(self, reseller_name, since, limit):
+        """The newest failed authentications for a reseller name since a time: client and time of each."""
+        query = {"resellerName": reseller_name, "createdAt": {"$gte": since}}
+        return list(self.db.authentication_failures.find(query, {"client": 1, "createdAt": 1}).sort([NEWEST_FIRST]).limit(limit))
+
+    def record_failure(self, reseller_name, client, created_at):
+        """Count one failed authentication of a reseller name from a client (kept a day by a TTL index)."""
+        self.db.authentication_failures.insert_one({"resellerName": reseller_name, "client": client, "createdAt": created_at})
+
+    def clear_failures(self, reseller_name, client):
+        """Forget a reseller name's failed authentications from a client, after it authenticated."""
+        self.db.authentication_failures.delete_many({"resellerName": reseller_name, "client": client})

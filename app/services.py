@@ -1,26 +1,57 @@
 """The service layer: what each endpoint and reseller command does, given its checked input and collaborators."""
-from app.exceptions import AuthenticationFailed, CustomerNotFound
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.exceptions import AuthenticationFailed, CustomerNotFound, TooManyFailures
 
 
-def authenticate(credentials, *, repository, hasher):
-    """Return the active reseller these credentials prove, or raise AuthenticationFailed."""
+@dataclass(frozen=True)
+class FailureLimits:
+    """How many failed authentications a reseller name takes, from one client and from all, within a window."""
+
+    per_client: int
+    per_reseller: int
+    window_seconds: int
+
+
+def authenticate(credentials, origin, *, repository, hasher, clock, limits):
+    """Return the active reseller these credentials prove, or raise AuthenticationFailed.
+
+    A reseller name that failed too often lately, from this client or from everywhere, is refused with
+    TooManyFailures before its password is checked; a success forgets this client's failures.
+    """
+    now = clock()
+    window = timedelta(seconds=limits.window_seconds)
+    failures = repository.recent_failures(credentials.reseller_name, now - window, limits.per_reseller)
+    from_client = [failure for failure in failures if failure["client"] == origin.client]
+    waits = [
+        recent[limit - 1]["createdAt"] + window - now
+        for recent, limit in ((from_client, limits.per_client), (failures, limits.per_reseller))
+        if len(recent) >= limit
+    ]
+    if waits:
+        raise TooManyFailures(max(1, math.ceil(max(waits).total_seconds())))
     reseller = repository.find_reseller(credentials.reseller_name)
     stored_hash = reseller["passwordHash"] if reseller else None
     password_matches = hasher.verify(stored_hash, credentials.password)
     if not (password_matches and reseller["active"]):
+        repository.record_failure(credentials.reseller_name, origin.client, now)
         raise AuthenticationFailed()
+    if from_client:
+        repository.clear_failures(credentials.reseller_name, origin.client)
     return reseller
 
 
-def create_customer(request, origin, *, repository, hasher, clock):
+def create_customer(request, origin, *, repository, hasher, clock, limits):
     """Create the customer for the authenticated reseller and return its id."""
-    reseller = authenticate(request.credentials, repository=repository, hasher=hasher)
+    reseller = authenticate(request.credentials, origin, repository=repository, hasher=hasher, clock=clock, limits=limits)
     return repository.insert_customer(request.customer, reseller=reseller, origin=origin, created_at=clock())
 
 
-def create_user(request, origin, *, repository, hasher, clock):
+def create_user(request, origin, *, repository, hasher, clock, limits):
     """Create a user of one of the authenticated reseller's customers and return its id."""
-    reseller = authenticate(request.credentials, repository=repository, hasher=hasher)
+    reseller = authenticate(request.credentials, origin, repository=repository, hasher=hasher, clock=clock, limits=limits)
     if not repository.customer_belongs_to(request.customer_id, reseller["_id"]):
         raise CustomerNotFound()
     return repository.insert_user(
@@ -33,9 +64,9 @@ def create_user(request, origin, *, repository, hasher, clock):
     )
 
 
-def create_customer_with_user(request, origin, *, repository, hasher, clock):
+def create_customer_with_user(request, origin, *, repository, hasher, clock, limits):
     """Create a customer and its first user together; return (customer id, user id)."""
-    reseller = authenticate(request.credentials, repository=repository, hasher=hasher)
+    reseller = authenticate(request.credentials, origin, repository=repository, hasher=hasher, clock=clock, limits=limits)
     return repository.insert_customer_with_user(
         request.customer,
         request.user,

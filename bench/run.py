@@ -273,7 +273,8 @@ def main():
         try:
             setup_app = create_app({"MONGODB_URI": uri})
             provisioning = setup_app.extensions["provisioning"]
-            services.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, **provisioning)
+            services.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, repository=provisioning["repository"],
+                                     hasher=provisioning["hasher"], clock=provisioning["clock"])
             reseller = provisioning["repository"].find_reseller(RESELLER)
             customer_id = str(provisioning["repository"].insert_customer(
                 NewCustomer("bench-customer"), reseller=reseller, origin=BENCH, created_at=datetime.now(timezone.utc)))

@@ -15,6 +15,12 @@ TEST_ORIGIN = Origin(client="tests")
 RESELLER = {"resellerName": "acme", "resellerPassword": "acme secret"}
 
 
+def reseller_tools(app):
+    """What services.create_reseller works with, taken from an app."""
+    provisioning = app.extensions["provisioning"]
+    return {name: provisioning[name] for name in ("repository", "hasher", "clock")}
+
+
 def with_database(uri, name):
     """The same server URI with name as its database."""
     return re.sub(r"^(mongodb(?:\+srv)?://[^/?]+)/?[^?]*", rf"\1/{name}", uri, count=1)
@@ -81,7 +87,7 @@ def make_reseller(app):
 
     def make(name=RESELLER["resellerName"], password=RESELLER["resellerPassword"], *, active=True, free_credits=10):
         provisioning = app.extensions["provisioning"]
-        services.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, **provisioning)
+        services.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, **reseller_tools(app))
         if not active:
             services.set_reseller_active(name, False, TEST_ORIGIN, repository=provisioning["repository"], clock=provisioning["clock"])
         return provisioning["repository"].find_reseller(name)
@@ -125,7 +131,7 @@ def standalone(standalone_app):
         database[name].delete_many({})
     services.create_reseller(
         RESELLER["resellerName"], RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=5,
-        **standalone_app.extensions["provisioning"],
+        **reseller_tools(standalone_app),
     )
     return standalone_app.test_client(), database
 

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from scripts.embedded_db import EmbeddedDatabase, free_port
-from tests.conftest import RESELLER, TEST_ORIGIN, app_for, with_database
+from tests.conftest import RESELLER, TEST_ORIGIN, app_for, reseller_tools, with_database
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
@@ -81,7 +81,7 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without
         from app import services
 
         services.create_reseller("acme", RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=1,
-                                 **app_without_database.extensions["provisioning"])
+                                 **reseller_tools(app_without_database))
         assert client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"}).status_code == 201
         database = app_without_database.extensions["provisioning"]["repository"].db
         assert database.customers.index_information()["name_1"]["unique"] is True

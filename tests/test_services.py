@@ -8,9 +8,11 @@ from app import services
 from app.exceptions import AuthenticationFailed, CustomerNotFound
 from app.model import Credentials, NewUser, Origin, UserRequest
 from app.passwords import Hasher
+from app.services import FailureLimits
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 ORIGIN = Origin(client="192.0.2.1", request_id="r1")
+LIMITS = FailureLimits(per_client=10, per_reseller=100, window_seconds=900)
 
 
 class InMemoryRepository:
@@ -21,6 +23,12 @@ class InMemoryRepository:
 
     def find_reseller(self, name):
         return self.resellers.get(name)
+
+    def recent_failures(self, name, since, limit):
+        return []
+
+    def record_failure(self, name, client, created_at):
+        pass
 
     def customer_belongs_to(self, customer_id, reseller_id):
         return (customer_id, reseller_id) in self.customers
@@ -58,26 +66,28 @@ def user_request(customer_id, password="pw"):
 def test_a_disabled_reseller_with_the_right_password_is_refused(hasher, reseller):
     repository = InMemoryRepository([{**reseller, "active": False}])
     with pytest.raises(AuthenticationFailed):
-        services.authenticate(Credentials("acme", "pw"), repository=repository, hasher=hasher)
+        services.authenticate(Credentials("acme", "pw"), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW,
+                              limits=LIMITS)
 
 
 def test_an_unknown_reseller_is_refused(hasher):
     with pytest.raises(AuthenticationFailed):
-        services.authenticate(Credentials("ghost", "pw"), repository=InMemoryRepository(), hasher=hasher)
+        services.authenticate(Credentials("ghost", "pw"), ORIGIN, repository=InMemoryRepository(), hasher=hasher,
+                              clock=lambda: NOW, limits=LIMITS)
 
 
 def test_a_user_for_a_customer_of_another_reseller_is_refused_before_any_hashing(hasher, reseller):
     repository = InMemoryRepository([reseller], customers=[(ObjectId(), ObjectId())])
     hasher.hashed = 0
     with pytest.raises(CustomerNotFound):
-        services.create_user(user_request(ObjectId()), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW)
+        services.create_user(user_request(ObjectId()), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW, limits=LIMITS)
     assert hasher.hashed == 0 and repository.users == []
 
 
 def test_a_user_is_stored_with_a_hash_of_its_password_and_the_resellers_ids(hasher, reseller):
     customer_id = ObjectId()
     repository = InMemoryRepository([reseller], customers=[(customer_id, reseller["_id"])])
-    services.create_user(user_request(customer_id), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW)
+    services.create_user(user_request(customer_id), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW, limits=LIMITS)
     [(user, password_hash, fields)] = repository.users
     assert hasher.verify(password_hash, "user pw")
     assert fields == {"customer_id": customer_id, "reseller_id": reseller["_id"], "origin": ORIGIN, "created_at": NOW}
