@@ -247,6 +247,6 @@ class Repository:
         """Count one failed authentication of a reseller name from a client (kept a day by a TTL index)."""
         self.db.authentication_failures.insert_one({"resellerName": reseller_name, "client": client, "createdAt": created_at})
 
-    def clear_failures(self, reseller_name, client):
-        """Forget a reseller name's failed authentications from a client, after it authenticated."""
-        self.db.authentication_failures.delete_many({"resellerName": reseller_name, "client": client})
+    def clear_failures(self, failures):
+        """Forget failed authentications (as recent_failures returned them), after their client authenticated."""
+        self.db.authentication_failures.delete_many({"_id": {"$in": [failure["_id"] for failure in failures]}})

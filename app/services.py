@@ -39,7 +39,7 @@ def authenticate(credentials, origin, *, repository, hasher, clock, limits):
         repository.record_failure(credentials.reseller_name, origin.client, now)
         raise AuthenticationFailed()
     if from_client:
-        repository.clear_failures(credentials.reseller_name, origin.client)
+        repository.clear_failures(from_client)
     return reseller
 
 

@@ -56,6 +56,7 @@ def recorded_queries(database_uri):
     RECORDER.recording = True
     try:
         runner.invoke(args=["reseller", "create", "acme"], env={"RESELLER_PASSWORD": RESELLER["resellerPassword"]})
+        client.post("/services/rest/customer/create", data={**RESELLER, "resellerPassword": "wrong", "name": "shop"})
         customer_id = client.post("/services/rest/customer/create", data={**RESELLER, "name": "shop"}).json["id"]
         user = {**RESELLER, "username": "u", "password": "p", "customerId": customer_id, "email": "a@b.com", "phoneNumber": "1"}
         client.post("/services/rest/user/create", data=user)
@@ -79,7 +80,7 @@ def recorded_queries(database_uri):
 def test_every_query_the_service_issues_uses_an_index(recorded_queries):
     database, queries = recorded_queries
     collections = {collection for collection, _, _ in queries}
-    assert {"resellers", "customers", "users", "audit_events"} <= collections
+    assert {"resellers", "customers", "users", "audit_events", "authentication_failures"} <= collections
     for collection, query_filter, sort in queries:
         cursor = database[collection].find(query_filter)
         if sort:
