@@ -70,6 +70,11 @@ VARIABLES = {
     "LOG_FORMAT": ("json", one_of("json", "text"), "log lines as JSON objects, or as text for people"),
     "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
     "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),
+    "IDEMPOTENCY_SECRET": (
+        "development-only-idempotency-secret",
+        str,
+        "key of the HMAC that fingerprints Idempotency-Key requests; set a random one of 32+ characters in production",
+    ),
     "ALLOW_PRIVATE_PUSH_TARGETS": (
         "off",
         one_of("off", "on"),
@@ -102,4 +107,6 @@ def from_environment(environ=os.environ):
         for name, minimum in OWASP_MINIMUM.items():
             if settings[name] < minimum:
                 raise ConfigurationInvalid(f"{name}={settings[name]} is below OWASP's minimum of {minimum} for production")
+        if len(environ.get("IDEMPOTENCY_SECRET") or "") < 32:
+            raise ConfigurationInvalid("IDEMPOTENCY_SECRET of at least 32 characters is required when DEPLOYMENT=production")
     return settings

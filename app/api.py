@@ -1,7 +1,8 @@
 """The HTTP endpoints: parse the body, load the schema, call the service, shape the answer."""
 from flask import Blueprint, current_app, g, request
+from marshmallow import ValidationError
 
-from app import bodies, logs, metrics, services
+from app import bodies, idempotency, logs, metrics, services
 from app.model import Origin
 from app.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
 
@@ -15,42 +16,83 @@ customer_user_create_schema = CustomerUserCreateSchema()
 
 
 def collaborators():
-    """The repository, hasher and clock the services work with, once the indexes they rely on exist."""
+    """The repository, hasher, clock and limits the services work with, once the indexes they rely on exist."""
     provisioning = current_app.extensions["provisioning"]
     provisioning["repository"].ensure_indexes()
     return provisioning
 
 
 def load(schema):
-    """Read the request's parameters and check them against schema; raises on the first bad request."""
+    """Read the request's parameters and Idempotency-Key and check them; every problem is reported at once."""
     params = bodies.parameters(request)
     logs.note_reseller(params)
-    return schema.load(params)
+    key_problem = idempotency.key_problem(request.headers.get(idempotency.HEADER))
+    try:
+        loaded = schema.load(params)
+    except ValidationError as error:
+        if key_problem:
+            error.messages[idempotency.HEADER] = [key_problem]
+        raise
+    if key_problem:
+        raise ValidationError({idempotency.HEADER: [key_problem]})
+    return loaded
 
 
 def origin():
-    """Where this request comes from, for the audit trail."""
+    """Where this request comes from, for throttling and the audit trail."""
     return Origin(client=request.remote_addr, request_id=g.request_id)
+
+
+def respond(request_data, create, shape):
+    """Authenticate and create, once per Idempotency-Key."""
+    return idempotency.respond(
+        request_data, create, shape, tools=collaborators(), origin=origin(),
+        secret=current_app.config["IDEMPOTENCY_SECRET"].encode(),
+    )
 
 
 @bp.post("/customer/create", provide_automatic_options=False)
 def customer_create():
-    customer_id = services.create_customer(load(customer_create_schema), origin(), **collaborators())
-    return {"id": str(customer_id), "status": CREATED}, 201
+    request_data = load(customer_create_schema)
+    tools = collaborators()
+
+    def create(reseller, claim):
+        return services.create_customer(
+            reseller, request_data, origin(), repository=tools["repository"], clock=tools["clock"], claim=claim
+        )
+
+    return respond(request_data, create, lambda ids: {"id": str(ids["customerId"]), "status": CREATED})
 
 
 @bp.post("/user/create", provide_automatic_options=False)
 def user_create():
-    schema = user_create_schemas[current_app.config["ALLOW_PRIVATE_PUSH_TARGETS"] == "on"]
-    user_id = services.create_user(load(schema), origin(), **collaborators())
-    return {"id": str(user_id), "status": CREATED}, 201
+    request_data = load(user_create_schemas[current_app.config["ALLOW_PRIVATE_PUSH_TARGETS"] == "on"])
+    tools = collaborators()
+
+    def create(reseller, claim):
+        return services.create_user(
+            reseller, request_data, origin(), repository=tools["repository"], hasher=tools["hasher"],
+            clock=tools["clock"], claim=claim,
+        )
+
+    return respond(request_data, create, lambda ids: {"id": str(ids["userId"]), "status": CREATED})
 
 
 @bp.post("/customer-user/create", provide_automatic_options=False)
 def customer_user_create():
     request_data = load(customer_user_create_schema)
-    customer_id, user_id = services.create_customer_with_user(request_data, origin(), **collaborators())
-    return {"id": str(user_id), "customerId": str(customer_id), "status": CREATED}, 201
+    tools = collaborators()
+
+    def create(reseller, claim):
+        return services.create_customer_with_user(
+            reseller, request_data, origin(), repository=tools["repository"], hasher=tools["hasher"],
+            clock=tools["clock"], claim=claim,
+        )
+
+    def shape(ids):
+        return {"id": str(ids["userId"]), "customerId": str(ids["customerId"]), "status": CREATED}
+
+    return respond(request_data, create, shape)
 
 
 @bp.get("/health", provide_automatic_options=False)

@@ -10,6 +10,8 @@ from app.exceptions import (
     AuthenticationFailed,
     CustomerExists,
     CustomerNotFound,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
     RequestInvalid,
     TooManyFailures,
     UserExists,
@@ -28,6 +30,8 @@ DOMAIN_ERRORS = {
     UserExists: (4, 409, "a user with this username already exists"),
     CustomerNotFound: (5, 404, "customer not found: no customer with this customerId belongs to the reseller"),
     TooManyFailures: (6, 429, "too many failed authentications; try again later"),
+    IdempotencyKeyReused: (7, 422, "this Idempotency-Key was used before with other parameters"),
+    IdempotencyKeyInFlight: (8, 409, "the first request with this Idempotency-Key is still running; retry later"),
 }
 
 HTTP_MESSAGES = {

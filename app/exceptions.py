@@ -34,6 +34,14 @@ class CustomerNotFound(Exception):
     """No customer with this id belongs to the calling reseller."""
 
 
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was used before with other parameters."""
+
+
+class IdempotencyKeyInFlight(Exception):
+    """The first request with this Idempotency-Key is still running."""
+
+
 class ResellerExists(Exception):
     """A reseller with this name already exists."""
 

@@ -13,12 +13,17 @@ log = logging.getLogger(__name__)
 NEWEST_FIRST = ("createdAt", DESCENDING)
 UNIQUE = {"unique": True}
 FAILURES_KEPT_SECONDS = 24 * 3600
+IDEMPOTENCY_KEPT_SECONDS = 24 * 3600
 INDEXES = {
     "resellers": [([("name", ASCENDING)], UNIQUE)],
     "customers": [([("name", ASCENDING)], UNIQUE), ([("resellerId", ASCENDING)], {})],
     "users": [([("username", ASCENDING)], UNIQUE), ([("customerId", ASCENDING)], {})],
     "credit_transactions": [([("customerId", ASCENDING)], {})],
     "audit_events": [([(key, ASCENDING), NEWEST_FIRST], {}) for key in ("resellerId", "customerId", "userId")],
+    "idempotency_keys": [
+        ([("resellerId", ASCENDING), ("key", ASCENDING)], UNIQUE),
+        ([("createdAt", ASCENDING)], {"expireAfterSeconds": IDEMPOTENCY_KEPT_SECONDS}),
+    ],
     "authentication_failures": [
         ([("resellerName", ASCENDING), NEWEST_FIRST], {}),
         ([("createdAt", ASCENDING)], {"expireAfterSeconds": FAILURES_KEPT_SECONDS}),
@@ -64,23 +69,33 @@ class Repository:
         found = self.db.customers.find_one({"_id": customer_id}, {"resellerId": 1})
         return found is not None and found["resellerId"] == reseller_id
 
-    def insert_customer(self, customer, *, reseller, origin, created_at):
-        """Store a new customer and its audit event; return its id. Raises CustomerExists when the name is taken."""
+    def insert_customer(self, customer, *, reseller, origin, created_at, claim=None):
+        """Store a new customer and its audit event (and complete the claim); return {"customerId": id}.
+
+        Raises CustomerExists when the name is taken.
+        """
         document = self._customer_document(customer, reseller, credits=0, created_at=created_at)
-        audit = self._audit("customer.create", reseller, origin, created_at, customerId=document["_id"])
-        self._write_together([("customers", document), ("audit_events", audit)])
-        return document["_id"]
+        ids = {"customerId": document["_id"]}
+        audit = self._audit("customer.create", reseller, origin, created_at, **ids)
+        self._write_together([("customers", document), ("audit_events", audit)], self._completing(claim, ids))
+        return ids
 
-    def insert_user(self, user, password_hash, *, customer_id, reseller, origin, created_at):
-        """Store a new user and its audit event; return its id. Raises UserExists when the username is taken."""
+    def insert_user(self, user, password_hash, *, customer_id, reseller, origin, created_at, claim=None):
+        """Store a new user and its audit event (and complete the claim); return {"customerId", "userId"}.
+
+        Raises UserExists when the username is taken.
+        """
         document = self._user_document(user, password_hash, customer_id, reseller, created_at)
-        audit = self._audit("user.create", reseller, origin, created_at, customerId=customer_id, userId=document["_id"])
-        self._write_together([("users", document), ("audit_events", audit)])
-        return document["_id"]
+        ids = {"customerId": customer_id, "userId": document["_id"]}
+        audit = self._audit("user.create", reseller, origin, created_at, **ids)
+        self._write_together([("users", document), ("audit_events", audit)], self._completing(claim, ids))
+        return ids
 
-    def insert_customer_with_user(self, customer, user, password_hash, *, reseller, free_credits, origin, created_at):
-        """Store a customer, its free-credit entry (free_credits not None), its first user and the audit event,
-        all or nothing; return (customer id, user id)."""
+    def insert_customer_with_user(
+        self, customer, user, password_hash, *, reseller, free_credits, origin, created_at, claim=None
+    ):
+        """Store a customer, its free-credit entry (free_credits not None), its first user and the audit event
+        (and complete the claim), all or nothing; return {"customerId", "userId"}."""
         customer_document = self._customer_document(customer, reseller, credits=free_credits or 0, created_at=created_at)
         customer_id = customer_document["_id"]
         user_document = self._user_document(user, password_hash, customer_id, reseller, created_at)
@@ -90,10 +105,10 @@ class Repository:
                       "createdAt": created_at}
             writes.append(("credit_transactions", credit))
         writes.append(("users", user_document))
-        audit = self._audit("customer-user.create", reseller, origin, created_at, customerId=customer_id,
-                            userId=user_document["_id"])
-        self._write_together([*writes, ("audit_events", audit)])
-        return customer_id, user_document["_id"]
+        ids = {"customerId": customer_id, "userId": user_document["_id"]}
+        audit = self._audit("customer-user.create", reseller, origin, created_at, **ids)
+        self._write_together([*writes, ("audit_events", audit)], self._completing(claim, ids))
+        return ids
 
     def insert_reseller(self, name, password_hash, *, free_credits, origin, created_at):
         """Store a new, active reseller and its audit event; raises ResellerExists when the name is taken."""
@@ -116,7 +131,7 @@ class Repository:
             raise ResellerNotFound(name)
         audit = self._audit(action, reseller, origin, updated_at)
         update = ("resellers", {"_id": reseller["_id"]}, {"$set": {**changes, "updatedAt": updated_at}})
-        self._write_together([("audit_events", audit)], update=update)
+        self._write_together([("audit_events", audit)], [update])
 
     @staticmethod
     def _customer_document(customer, reseller, *, credits, created_at):
@@ -163,8 +178,13 @@ class Repository:
         event["createdAt"] = created_at
         return event
 
-    def _write_together(self, inserts, update=None):
-        """Insert the documents (each with its _id) and apply at most one update, all or nothing."""
+    @staticmethod
+    def _completing(claim, ids):
+        """The update that records a claimed Idempotency-Key's answer along with the write it answers for."""
+        return [("idempotency_keys", {"_id": claim.id}, {"$set": claim.completion(ids)})] if claim else []
+
+    def _write_together(self, inserts, updates=()):
+        """Insert the documents (each with its _id), then apply the updates, all or nothing."""
 
         def write(session):
             for collection, document in inserts:
@@ -173,8 +193,7 @@ class Repository:
                 except DuplicateKeyError:
                     exception, key = DUPLICATES[collection]
                     raise exception(document[key]) from None
-            if update:
-                collection, query, change = update
+            for collection, query, change in updates:
                 self.db[collection].update_one(query, change, session=session)
 
         if self.supports_transactions():
@@ -250,3 +269,36 @@ class Repository:
     def clear_failures(self, failures):
         """Forget failed authentications (as recent_failures returned them), after their client authenticated."""
         self.db.authentication_failures.delete_many({"_id": {"$in": [failure["_id"] for failure in failures]}})
+
+    def claim_idempotency_key(self, reseller_id, key, fingerprint, now, lease_until):
+        """Claim a reseller's Idempotency-Key for a request; return (True, claim) or (False, the earlier claim)."""
+        claim = {"_id": ObjectId(), "resellerId": reseller_id, "key": key, "fingerprint": fingerprint,
+                 "state": "pending", "leaseUntil": lease_until, "createdAt": now}
+        for _ in range(2):
+            try:
+                self.db.idempotency_keys.insert_one(claim)
+                return True, claim
+            except DuplicateKeyError:
+                earlier = self.db.idempotency_keys.find_one({"resellerId": reseller_id, "key": key})
+                if earlier is not None:
+                    return False, earlier
+        return False, self.db.idempotency_keys.find_one({"resellerId": reseller_id, "key": key})
+
+    def take_over_claim(self, earlier, lease_until):
+        """Take a pending claim whose request died (its lease ran out); tell whether this request got it."""
+        taken = self.db.idempotency_keys.update_one(
+            {"_id": earlier["_id"], "state": "pending", "leaseUntil": earlier["leaseUntil"]},
+            {"$set": {"leaseUntil": lease_until}},
+        )
+        return taken.modified_count == 1
+
+    def finish_claim(self, claim_id, answer):
+        """Record the answer of a claimed request that changed nothing (an error the caller should see again)."""
+        self.db.idempotency_keys.update_one({"_id": claim_id}, {"$set": {"state": "done", **answer}})
+
+    def release_claim(self, claim_id):
+        """Give a claim up after a failure that a retry may cure (database unavailable, internal error)."""
+        try:
+            self.db.idempotency_keys.delete_one({"_id": claim_id, "state": "pending"})
+        except PyMongoError:
+            log.warning("could not release idempotency claim %s; its lease will run out", claim_id)

@@ -43,15 +43,15 @@ def authenticate(credentials, origin, *, repository, hasher, clock, limits):
     return reseller
 
 
-def create_customer(request, origin, *, repository, hasher, clock, limits):
-    """Create the customer for the authenticated reseller and return its id."""
-    reseller = authenticate(request.credentials, origin, repository=repository, hasher=hasher, clock=clock, limits=limits)
-    return repository.insert_customer(request.customer, reseller=reseller, origin=origin, created_at=clock())
+def create_customer(reseller, request, origin, *, repository, clock, claim=None):
+    """Create the customer for the authenticated reseller; return its ids."""
+    return repository.insert_customer(
+        request.customer, reseller=reseller, origin=origin, created_at=clock(), claim=claim
+    )
 
 
-def create_user(request, origin, *, repository, hasher, clock, limits):
-    """Create a user of one of the authenticated reseller's customers and return its id."""
-    reseller = authenticate(request.credentials, origin, repository=repository, hasher=hasher, clock=clock, limits=limits)
+def create_user(reseller, request, origin, *, repository, hasher, clock, claim=None):
+    """Create a user of one of the authenticated reseller's customers; return its ids."""
     if not repository.customer_belongs_to(request.customer_id, reseller["_id"]):
         raise CustomerNotFound()
     return repository.insert_user(
@@ -61,12 +61,12 @@ def create_user(request, origin, *, repository, hasher, clock, limits):
         reseller=reseller,
         origin=origin,
         created_at=clock(),
+        claim=claim,
     )
 
 
-def create_customer_with_user(request, origin, *, repository, hasher, clock, limits):
-    """Create a customer and its first user together; return (customer id, user id)."""
-    reseller = authenticate(request.credentials, origin, repository=repository, hasher=hasher, clock=clock, limits=limits)
+def create_customer_with_user(reseller, request, origin, *, repository, hasher, clock, claim=None):
+    """Create a customer and its first user together for the authenticated reseller; return their ids."""
     return repository.insert_customer_with_user(
         request.customer,
         request.user,
@@ -75,6 +75,7 @@ def create_customer_with_user(request, origin, *, repository, hasher, clock, lim
         free_credits=reseller["freeCredits"] if request.apply_free_credits else None,
         origin=origin,
         created_at=clock(),
+        claim=claim,
     )
 
 

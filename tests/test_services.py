@@ -80,17 +80,20 @@ def test_a_user_for_a_customer_of_another_reseller_is_refused_before_any_hashing
     repository = InMemoryRepository([reseller], customers=[(ObjectId(), ObjectId())])
     hasher.hashed = 0
     with pytest.raises(CustomerNotFound):
-        services.create_user(user_request(ObjectId()), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW, limits=LIMITS)
+        services.create_user(reseller, user_request(ObjectId()), ORIGIN, repository=repository, hasher=hasher,
+                             clock=lambda: NOW)
     assert hasher.hashed == 0 and repository.users == []
 
 
 def test_a_user_is_stored_with_a_hash_of_its_password_and_the_resellers_ids(hasher, reseller):
     customer_id = ObjectId()
     repository = InMemoryRepository([reseller], customers=[(customer_id, reseller["_id"])])
-    services.create_user(user_request(customer_id), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW, limits=LIMITS)
+    services.create_user(reseller, user_request(customer_id), ORIGIN, repository=repository, hasher=hasher,
+                         clock=lambda: NOW)
     [(user, password_hash, fields)] = repository.users
     assert hasher.verify(password_hash, "user pw")
-    assert fields == {"customer_id": customer_id, "reseller_id": reseller["_id"], "origin": ORIGIN, "created_at": NOW}
+    assert fields == {"customer_id": customer_id, "reseller_id": reseller["_id"], "origin": ORIGIN, "created_at": NOW,
+                      "claim": None}
 
 
 def test_credentials_never_show_the_password_in_their_repr():
