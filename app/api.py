@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
 
-from app import bodies, idempotency, logs, metrics, services
+from app import bodies, idempotency, logs, metrics, openapi, services
 from app.model import Origin
 from app.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
 
@@ -93,6 +93,11 @@ def customer_user_create():
         return {"id": str(ids["userId"]), "customerId": str(ids["customerId"]), "status": CREATED}
 
     return respond(request_data, create, shape)
+
+
+@bp.get("/openapi.json", provide_automatic_options=False)
+def openapi_document():
+    return openapi.document()
 
 
 @bp.get("/health", provide_automatic_options=False)

@@ -11,6 +11,9 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields
 
 LINE_BREAKS_AND_TABS = "\t\n\r"
+# JSON Schema (ECMA 262) spellings of the text rules, for the OpenAPI document.
+NO_CONTROLS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+NOT_BLANK_OR_INVISIBLE = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff]+$"
 
 
 class Refused:
@@ -67,6 +70,15 @@ class Text(fields.Field):
         self.allow_whitespace = allow_whitespace
         self.forbidden = forbidden
 
+    def openapi(self):
+        """This field's rule as JSON Schema, for the OpenAPI document."""
+        pattern = NO_CONTROLS if self.allow_whitespace else NOT_BLANK_OR_INVISIBLE
+        forbidden = "".join(re.escape(c) for c in self.forbidden)
+        described = {"type": "string", "minLength": 1, "pattern": pattern.replace("]", forbidden + "]", 1)}
+        if self.max_length is not None:
+            described["maxLength"] = self.max_length
+        return described
+
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, Refused):
             raise ValidationError(value.message)
@@ -95,6 +107,9 @@ class Choice(Text):
         self.choices = tuple(choices)
         self.wrong_type = f"must be one of: {', '.join(self.choices)}"
 
+    def openapi(self):
+        return {"type": "string", "enum": list(self.choices)}
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value not in self.choices:
@@ -112,6 +127,9 @@ class PhoneNumber(Text):
 
     def __init__(self, **kwargs):
         super().__init__(max_length=32, **kwargs)
+
+    def openapi(self):
+        return {"type": "string", "maxLength": 32, "pattern": f"^{PHONE_NUMBER.pattern}$"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -137,6 +155,9 @@ class Email(Text):
     def __init__(self, **kwargs):
         super().__init__(max_length=254, **kwargs)
 
+    def openapi(self):
+        return {"type": "string", "format": "email", "maxLength": 254}
+
     def _deserialize(self, value, attr, data, **kwargs):
         return normalized_email(super()._deserialize(value, attr, data, **kwargs))
 
@@ -145,6 +166,9 @@ class Flag(Text):
     """A boolean: exactly 'true' or 'false' in any letter case, or a JSON boolean."""
 
     wrong_type = "must be true or false"
+
+    def openapi(self):
+        return {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"}]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -163,6 +187,10 @@ class WholeNumber(Text):
         self.minimum = minimum
         self.maximum = maximum
         self.wrong_type = f"must be a whole number from {minimum} to {maximum}"
+
+    def openapi(self):
+        number = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        return {"anyOf": [number, {"type": "string", "pattern": "^[0-9]+$"}]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -183,6 +211,9 @@ class ObjectIdText(Text):
 
     wrong_type = "must be an ObjectId: 24 hexadecimal digits"
 
+    def openapi(self):
+        return {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if len(value) != 24 or not ObjectId.is_valid(value):
@@ -198,6 +229,16 @@ class PushConfig(Text):
     """A push configuration: a JSON object (or its text) with a type and, by type, its data."""
 
     wrong_type = 'must be a JSON object, e.g. {"type": "SMPP"}'
+
+    def openapi(self):
+        config = {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": ["URL", "EMAIL", "SMPP"]}, "data": {"type": "object"}},
+            "additionalProperties": False,
+        }
+        text = {"type": "string", "maxLength": PUSH_CONFIG_MAX_BYTES, "description": "the same object as JSON text"}
+        return {"anyOf": [config, text]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, Refused):
