@@ -1,62 +1,15 @@
 """The service as gunicorn runs it (gunicorn.conf.py): metrics across workers, graceful shutdown, bad settings."""
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from scripts.embedded_db import answers, free_port
+from scripts.embedded_db import free_port
 from tests.conftest import RESELLER
-
-ROOT = Path(__file__).parent.parent
-
-
-def environment(**settings):
-    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update({"PYTHONPATH": str(ROOT), **{key: str(value) for key, value in settings.items()}})
-    return env
-
-
-class Gunicorn:
-    """gunicorn started with gunicorn.conf.py on a port of its own."""
-
-    def __init__(self, **settings):
-        self.port = free_port()
-        self.env = environment(PORT=self.port, WEB_CONCURRENCY=2, **settings)
-
-    def __enter__(self):
-        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                        cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 30
-        while not answers("127.0.0.1", self.port):
-            assert self.process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
-        return self
-
-    def __exit__(self, *exc):
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.output = self.process.communicate(timeout=60)[0]
-
-    def url(self, path, port=None):
-        return f"http://127.0.0.1:{port or self.port}{path}"
-
-
-def call(url, params=None):
-    data = urllib.parse.urlencode(params).encode() if params is not None else None
-    try:
-        with urllib.request.urlopen(url, data, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
+from tests.servers import ROOT, Gunicorn, call, environment
 
 def requests_counted(scrape, endpoint):
     line = next((line for line in scrape.splitlines()
@@ -73,7 +26,7 @@ def test_metrics_sum_the_requests_of_every_worker(database_uri, separate_port):
             assert call(server.url("/services/rest/health"))[0] == 200
         deadline = time.monotonic() + 10
         while True:
-            code, scrape = call(server.url("/metrics", metrics_port))
+            code, scrape, _ = call(server.url("/metrics", metrics_port))
             if metrics_port and code != 200 and time.monotonic() < deadline:
                 time.sleep(0.2)
                 continue

@@ -1,0 +1,61 @@
+"""gunicorn as `make run` starts it (gunicorn.conf.py), for the tests that need real processes and sockets."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from scripts.embedded_db import answers, free_port
+
+ROOT = Path(__file__).parent.parent
+
+
+def environment(**settings):
+    """This environment with the settings given, for a child process of the project."""
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"PYTHONPATH": str(ROOT), **{key: str(value) for key, value in settings.items()}})
+    return env
+
+
+class Gunicorn:
+    """gunicorn started with gunicorn.conf.py on a port of its own; its output goes to a file read at the end."""
+
+    def __init__(self, **settings):
+        self.port = free_port()
+        self.env = environment(**{"PORT": self.port, "WEB_CONCURRENCY": 2, **settings})
+
+    def __enter__(self):
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                        cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 30
+        while not answers("127.0.0.1", self.port):
+            assert self.process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=60)
+        self.log.seek(0)
+        self.output = self.log.read()
+        self.log.close()
+
+    def url(self, path, port=None):
+        return f"http://127.0.0.1:{port or self.port}{path}"
+
+
+def call(url, params=None, headers=None):
+    """POST params (or GET without), return (HTTP code, body text, headers)."""
+    data = urllib.parse.urlencode(params).encode() if params is not None else None
+    request = urllib.request.Request(url, data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode(), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), error.headers

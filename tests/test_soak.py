@@ -1,0 +1,163 @@
+"""A bounded soak through gunicorn: thousands of mixed requests at 16 clients, with a database restart in the middle.
+
+Afterwards every 201 has exactly its documents, no document exists that no 201 announced, no customer
+is left without its user, nothing answered 5xx but 503 (retried with its Idempotency-Key until it
+settled), and no password reached a log line.
+"""
+import json
+import random
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+from pymongo import MongoClient
+
+from app import create_app, services
+from scripts.embedded_db import EmbeddedDatabase
+from tests.conftest import CHEAP_ARGON2, TEST_ORIGIN, reseller_tools, with_database
+from tests.servers import Gunicorn, call
+
+CLIENTS = 16
+REQUESTS = 2400
+RETRIES_ON_503 = 150
+RESELLER = {"resellerName": "soak", "resellerPassword": "soak-reseller-secret"}
+ALLOWED_ANSWERS = {201, 400, 401, 404, 409, 422, 429, 503}
+
+
+def plan(customer_ids, rng):
+    """The mixed requests: (path, params, Idempotency-Key or None), in a shuffled order."""
+    requests = []
+    for number in range(REQUESTS):
+        kind = rng.choices(["customer", "user", "customer-user", "invalid", "racing", "wrong"], [30, 20, 25, 10, 10, 5])[0]
+        key = uuid.uuid4().hex
+        if kind == "customer":
+            requests.append(("/services/rest/customer/create", {**RESELLER, "name": f"c{number}"}, key))
+        elif kind == "user":
+            requests.append(("/services/rest/user/create", {
+                **RESELLER, "username": f"u{number}", "password": f"user-pw-{key}", "customerId": rng.choice(customer_ids),
+                "email": f"u{number}@example.com", "phoneNumber": "+48 1"}, key))
+        elif kind == "customer-user":
+            requests.append(("/services/rest/customer-user/create", {
+                **RESELLER, "customer": f"cu{number}@soak", "username": f"cu{number}@soak", "password": f"app-pw-{key}",
+                "applyFreeCredits": rng.choice(["true", "false"])}, key))
+        elif kind == "invalid":
+            requests.append(("/services/rest/customer/create", {**RESELLER, "name": "has space", "moCharge": "x"}, None))
+        elif kind == "racing":
+            name = f"race{number % 40}"
+            requests.append(("/services/rest/customer/create", {**RESELLER, "name": name}, key))
+        else:
+            requests.append(("/services/rest/customer/create", {"resellerName": "ghost", "resellerPassword": "guess",
+                                                                "name": f"g{number}"}, None))
+    rng.shuffle(requests)
+    for index in rng.sample(range(len(requests)), 200):
+        requests.append(requests[index])  # a client retrying a request whose answer it never read
+    return requests
+
+
+def send(url, params, key, answers_seen):
+    """Send one request; retry a 503 with the same key until it settles. Return the settled answer."""
+    headers = {"Idempotency-Key": key} if key else {}
+    for _ in range(RETRIES_ON_503):
+        code, body, _ = call(url, params, headers)
+        answers_seen.append(code)
+        if code != 503 or key is None:
+            return code, json.loads(body)
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never settled after the database came back")
+
+
+def test_a_soak_with_a_database_restart_loses_and_duplicates_nothing(tmp_path):
+    rng = random.Random(20261126)
+    database = EmbeddedDatabase(storage_path=str(tmp_path / "db")).start()
+    uri = with_database(database.uri, "soak")
+    setup = create_app({"MONGODB_URI": uri, **CHEAP_ARGON2})
+    services.create_reseller(RESELLER["resellerName"], RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=3,
+                             **reseller_tools(setup))
+    answers_seen, settled, restarts = [], [], []
+    try:
+        with Gunicorn(MONGODB_URI=uri, MONGODB_TIMEOUT_MS=500, WEB_CONCURRENCY=4, **CHEAP_ARGON2) as server:
+            customer_ids = [json.loads(call(server.url("/services/rest/customer/create"),
+                                            {**RESELLER, "name": f"base{n}"})[1])["id"] for n in range(20)]
+            requests = plan(customer_ids, rng)
+            done = threading.Event()
+
+            def restart_midway():
+                while len(settled) < len(requests) // 2 and not done.is_set():
+                    time.sleep(0.05)
+                database.stop()
+                time.sleep(1.5)
+                database.start()
+                restarts.append(time.monotonic())
+
+            restarter = threading.Thread(target=restart_midway)
+            restarter.start()
+
+            def run(request):
+                path, params, key = request
+                answer = send(server.url(path), params, key, answers_seen)
+                settled.append((path, params, key, answer))
+
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(run, requests))
+            done.set()
+            restarter.join()
+        log = server.output
+    finally:
+        database.stop()
+    database.start()
+    try:
+        check(MongoClient(uri).get_default_database(), settled, answers_seen, log, customer_ids, restarts)
+    finally:
+        database.stop()
+
+
+def check(db, settled, answers_seen, log, base_customer_ids, restarts):
+    codes = Counter(answers_seen)
+    assert set(codes) <= ALLOWED_ANSWERS, codes
+    assert len(restarts) == 1 and codes[503] > 0, "the restart was not felt"
+    assert all(code != 503 for _, _, _, (code, _) in settled)
+    by_key = defaultdict(list)
+    for _, _, key, (code, body) in settled:
+        if key:
+            by_key[key].append(json.dumps([code, body], sort_keys=True))
+    assert sum(len(answers) for answers in by_key.values()) > len(by_key), "no retry was sent twice"
+    assert all(len(set(answers)) == 1 for answers in by_key.values()), "a retry with the same key got another answer"
+
+    announced_customers = set(base_customer_ids)
+    announced_users = {}
+    customer_by_name = defaultdict(set)
+    for path, params, key, (code, body) in settled:
+        if code != 201:
+            continue
+        if path.endswith("/customer/create"):
+            announced_customers.add(body["id"])
+            customer_by_name[params["name"]].add(body["id"])
+        elif path.endswith("/user/create"):
+            announced_users[body["id"]] = params["customerId"]
+        else:
+            announced_customers.add(body["customerId"])
+            announced_users[body["id"]] = body["customerId"]
+
+    stored_customers = {str(c["_id"]): c for c in db.customers.find()}
+    stored_users = {str(u["_id"]): u for u in db.users.find()}
+    assert set(stored_customers) == announced_customers, "customers that no 201 announced, or 201s without a customer"
+    assert set(stored_users) == announced_users.keys(), "users that no 201 announced, or 201s without a user"
+    assert all(str(stored_users[user]["customerId"]) == customer for user, customer in announced_users.items())
+    assert all(len(ids) == 1 for ids in customer_by_name.values()), "a racing name announced twice"
+    phone_app_customers = [c for c in stored_customers.values() if c["name"].startswith("cu")]
+    with_users = {str(u["customerId"]) for u in stored_users.values()}
+    assert all(str(c["_id"]) in with_users for c in phone_app_customers), "a customer left without its user"
+    credited = {str(t["customerId"]) for t in db.credit_transactions.find()}
+    assert credited == {str(c["_id"]) for c in phone_app_customers if c["credits"] > 0}
+    audited = Counter(event["action"] for event in db.audit_events.find())
+    phone_app_users = {user for user, customer in announced_users.items() if stored_customers[customer]["name"].startswith("cu")}
+    assert audited["customer-user.create"] == len(phone_app_users)
+    assert audited["user.create"] == len(announced_users) - len(phone_app_users)
+    assert audited["customer.create"] == len(announced_customers) - len(phone_app_users)
+
+    secrets = {RESELLER["resellerPassword"], "guess"} | {params["password"] for _, params, _, _ in settled if "password" in params}
+    assert not [secret for secret in secrets if secret in log]
+    print(f"soak: {len(settled)} requests settled, {len(answers_seen)} sent, answers {dict(codes)}, "
+          f"{len(restarts)} database restart survived")
