@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -140,10 +140,12 @@ def floor_worker(args):
 
 
 def floor_request(db, client, kind, unique, customer_id, hasher):
-    """What one request of an endpoint must do at the least: its lookups, its hash, and its inserts in one
-    transaction with the audit event."""
-    reseller = db.resellers.find_one({"name": RESELLER})
+    """What one request of an endpoint must do at the least: the failed-login count, its lookups, its hash,
+    and its inserts in one transaction with the audit event."""
     now = datetime.now(timezone.utc)
+    list(db.authentication_failures.find({"resellerName": RESELLER, "createdAt": {"$gte": now - timedelta(minutes=15)}})
+         .sort("createdAt", -1).limit(100))
+    reseller = db.resellers.find_one({"name": RESELLER})
     audit = {"action": kind, "resellerId": reseller["_id"], "resellerName": RESELLER, "client": "127.0.0.1",
              "requestId": unique, "createdAt": now}
     customer = {
@@ -333,8 +335,8 @@ def main():
         f"argon2id t={argon2['time_cost']}, m={argon2['memory_cost']} KiB, p={argon2['parallelism']}: "
         f"{hashes:.0f} hashes/s on {os.cpu_count()} cores. Each run lasts {args.seconds} s; wrk drives unique, valid "
         "form requests; database URIs use `retryWrites=false`.",
-        "The floor of an endpoint is the raw pymongo work it must do (reseller lookup, customer lookup, its "
-        "inserts and the audit event in one transaction) plus, for user/create and customer-user/create, hashing the new "
+        "The floor of an endpoint is the raw pymongo work it must do (failed-login count, reseller lookup, "
+        "customer lookup, its inserts and the audit event in one transaction) plus, for user/create and customer-user/create, hashing the new "
         "password, run from as many processes as gunicorn has workers and as many threads as clients, with no "
         "HTTP and no validation. The service verifies the reseller's password through its verification cache.",
         table(rows, headers),

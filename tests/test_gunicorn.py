@@ -1,4 +1,5 @@
 """The service as gunicorn runs it (gunicorn.conf.py): metrics across workers, graceful shutdown, bad settings."""
+import json
 import signal
 import subprocess
 import sys
@@ -67,3 +68,33 @@ def test_a_bad_setting_stops_gunicorn_with_one_line_naming_it(settings, variable
     assert result.returncode != 0
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1 and variable in lines[0], lines
+
+
+def test_with_the_database_down_every_endpoint_answers_503_in_time_and_recovers_without_a_restart(tmp_path):
+    from scripts.embedded_db import EmbeddedDatabase
+    from tests.conftest import with_database
+
+    database = EmbeddedDatabase(storage_path=str(tmp_path / "db")).start()
+    uri = with_database(database.uri, "faults")
+    params = {**RESELLER, "name": "n", "customer": "c", "username": "u", "password": "p", "applyFreeCredits": "true",
+              "customerId": "5a4e96a030046095c7ef280f", "email": "a@b.com", "phoneNumber": "1"}
+    paths = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
+    try:
+        with Gunicorn(MONGODB_URI=uri, MONGODB_TIMEOUT_MS=1000) as server:
+            assert call(server.url("/services/rest/health"))[0] == 200
+            database.stop()
+            for path in [*paths, "/services/rest/health"]:
+                started = time.monotonic()
+                code, body, headers = call(server.url(path), None if path.endswith("health") else params)
+                assert (code, json.loads(body)["status"]) == (503, 98), path
+                assert int(headers["Retry-After"]) > 0
+                assert time.monotonic() - started < 5, "answered later than the configured timeout allows"
+            database.start()
+            deadline = time.monotonic() + 15
+            while call(server.url("/services/rest/health"))[0] != 200:
+                assert time.monotonic() < deadline, "the service did not recover by itself"
+                time.sleep(0.2)
+            assert call(server.url(paths[0]), params)[0] == 401
+        assert "Traceback" not in server.output
+    finally:
+        database.stop()
