@@ -40,6 +40,8 @@ def create_app(overrides=None):
         app.config["MONGODB_URI"],
         serverSelectionTimeoutMS=app.config["MONGODB_TIMEOUT_MS"],
         connectTimeoutMS=app.config["MONGODB_TIMEOUT_MS"],
+        # A server that accepts but never answers must not hold a worker until gunicorn kills it (30 s).
+        socketTimeoutMS=5 * app.config["MONGODB_TIMEOUT_MS"],
         tz_aware=True,
         connect=False,
         event_listeners=[logs.DatabaseStateLog()],

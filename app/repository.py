@@ -255,7 +255,7 @@ class Repository:
 
     def audit_trail(self, field, value, limit):
         """The newest audit events whose field holds value, newest first."""
-        return list(self.db.audit_events.find({field: value}).sort([NEWEST_FIRST]).limit(limit))
+        return list(self.db.audit_events.find({field: value}).sort([NEWEST_FIRST, ("_id", DESCENDING)]).limit(limit))
 
     def recent_failures(self, reseller_name, since, limit):
         """The newest failed authentications for a reseller name since a time: client and time of each."""

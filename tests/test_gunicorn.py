@@ -38,13 +38,13 @@ def test_metrics_sum_the_requests_of_every_worker(database_uri, separate_port):
 
 def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller):
     make_reseller()
-    slow = {"ARGON2_TIME_COST": 30, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
+    slow = {"ARGON2_TIME_COST": 100, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
     with Gunicorn(MONGODB_URI=database_uri, **slow) as server:
         answer = {}
         params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
         request = threading.Thread(target=lambda: answer.update(result=call(server.url("/services/rest/customer-user/create"), params)))
         request.start()
-        time.sleep(0.3)
+        time.sleep(1)  # the request is being worked on (two argon2 runs of about a second each)
         server.process.send_signal(signal.SIGTERM)
         request.join(timeout=60)
         assert server.process.wait(timeout=60) == 0
