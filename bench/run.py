@@ -279,7 +279,8 @@ def main():
                                      hasher=provisioning["hasher"], clock=provisioning["clock"])
             reseller = provisioning["repository"].find_reseller(RESELLER)
             customer_id = str(provisioning["repository"].insert_customer(
-                NewCustomer("bench-customer"), reseller=reseller, origin=BENCH, created_at=datetime.now(timezone.utc)))
+                NewCustomer("bench-customer"), reseller=reseller, origin=BENCH, created_at=datetime.now(timezone.utc)
+            )["customerId"])
             print(f"machine: {machine()}", flush=True)
             print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads; argon2id {argon2}", flush=True)
             hashes = hash_rate(argon2, args.seconds)
