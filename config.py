@@ -75,6 +75,11 @@ VARIABLES = {
         str,
         "key of the HMAC that fingerprints Idempotency-Key requests; set a random one of 32+ characters in production",
     ),
+    "IDEMPOTENCY_LEASE_SECONDS": (
+        "60",
+        whole(1),
+        "how long a request holds its Idempotency-Key before a retry may take it over; keep above gunicorn's 30 s timeout",
+    ),
     "ALLOW_PRIVATE_PUSH_TARGETS": (
         "off",
         one_of("off", "on"),
@@ -101,6 +106,8 @@ def from_environment(environ=os.environ):
             settings[name] = parse(raw) if raw else None
         except ValueError as error:
             raise ConfigurationInvalid(f"{name}={raw!r} is not valid: {error}") from None
+    if settings["THROTTLE_FAILURES"] > settings["THROTTLE_RESELLER_FAILURES"]:
+        raise ConfigurationInvalid("THROTTLE_FAILURES must not be above THROTTLE_RESELLER_FAILURES")
     if settings["DEPLOYMENT"] == "production":
         if not environ.get("MONGODB_URI"):
             raise ConfigurationInvalid("MONGODB_URI is required when DEPLOYMENT=production")

@@ -1,4 +1,6 @@
 """The HTTP endpoints: parse the body, load the schema, call the service, shape the answer."""
+from datetime import timedelta
+
 from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
 
@@ -48,6 +50,7 @@ def respond(request_data, create, shape):
     return idempotency.respond(
         request_data, create, shape, tools=collaborators(), origin=origin(),
         secret=current_app.config["IDEMPOTENCY_SECRET"].encode(),
+        lease=timedelta(seconds=current_app.config["IDEMPOTENCY_LEASE_SECONDS"]),
     )
 
 

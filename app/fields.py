@@ -216,7 +216,7 @@ class ObjectIdText(Text):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if len(value) != 24 or not ObjectId.is_valid(value):
+        if not ObjectId.is_valid(value):
             raise ValidationError(self.wrong_type)
         return ObjectId(value)
 
@@ -344,16 +344,31 @@ def push_url(url, *, allow_private=False):
 
 
 def is_internal_host(hostname):
-    """Tell whether a URL's host is localhost or an IP literal, in any spelling, that is not globally routable."""
-    host = hostname.rstrip(".").lower()
+    """Tell whether a URL's host is localhost or an IP literal, in any spelling, that is not globally routable.
+
+    Names are not resolved here: whatever calls the URL must check the address it connects to as well.
+    """
+    host = ascii_host(hostname)
+    if host is None:
+        return True
     if host == "localhost" or host.endswith(".localhost"):
         return True
     address = ip_literal(host)
     if address is None:
         return False
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if address.version == 6:
+        address = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, address))[1]
     return not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
+
+
+def ascii_host(hostname):
+    """The host as a resolver sees it (IDNA: full-width digits, ideographic dots, soft hyphens folded), or None."""
+    if hostname.startswith("[") or ":" in hostname:
+        return hostname.lower()
+    try:
+        return hostname.encode("idna").decode("ascii").rstrip(".").lower()
+    except UnicodeError:
+        return None
 
 
 def ip_literal(host):

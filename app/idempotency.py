@@ -3,7 +3,6 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
 from flask import jsonify, request
 
@@ -19,8 +18,6 @@ from app.exceptions import (
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_MAX_LENGTH = 255
-# Longer than gunicorn's worker timeout: a claim whose request still runs is never taken over.
-LEASE = timedelta(seconds=60)
 # Answers that change nothing and that a retry would get again: stored and replayed like a success.
 FINAL_ERRORS = (CustomerExists, UserExists, CustomerNotFound)
 
@@ -48,13 +45,21 @@ class Claim:
 
 
 def fingerprint(secret, path, request_data):
-    """An HMAC of the endpoint and the checked parameters: equal for equal requests, and no way back to a password."""
-    canonical = json.dumps([path, asdict(request_data)], sort_keys=True, default=str).encode()
+    """An HMAC of the endpoint and the checked parameters: equal for equal requests, and no way back to a password.
+
+    The reseller's password is left out: it was just verified, and the key is the reseller's own.
+    """
+    parameters = asdict(request_data)
+    parameters["credentials"].pop("password")
+    canonical = json.dumps([path, parameters], sort_keys=True, default=str).encode()
     return hmac.new(secret, canonical, hashlib.sha256).hexdigest()
 
 
-def respond(request_data, create, shape, *, tools, origin, secret):
-    """Authenticate, then create once per Idempotency-Key: create(reseller, claim) returns the ids, shape the body."""
+def respond(request_data, create, shape, *, tools, origin, secret, lease):
+    """Authenticate, then create once per Idempotency-Key: create(reseller, claim) returns the ids, shape the body.
+
+    A claim whose request died (and could not give it up) is taken over once its lease has run out.
+    """
     reseller = services.authenticate(
         request_data.credentials, origin, repository=tools["repository"], hasher=tools["hasher"],
         clock=tools["clock"], limits=tools["limits"],
@@ -65,7 +70,7 @@ def respond(request_data, create, shape, *, tools, origin, secret):
     repository = tools["repository"]
     now = tools["clock"]()
     digest = fingerprint(secret, request.path, request_data)
-    claimed, claim = repository.claim_idempotency_key(reseller["_id"], key, digest, now, now + LEASE)
+    claimed, claim = repository.claim_idempotency_key(reseller["_id"], key, digest, now, now + lease)
     if not claimed:
         if claim is None:
             raise IdempotencyKeyInFlight()
@@ -73,7 +78,7 @@ def respond(request_data, create, shape, *, tools, origin, secret):
             raise IdempotencyKeyReused()
         if claim["state"] == "done":
             return replay(claim)
-        if claim["leaseUntil"] > now or not repository.take_over_claim(claim, now + LEASE):
+        if claim["leaseUntil"] > now or not repository.take_over_claim(claim, now + lease):
             raise IdempotencyKeyInFlight()
     try:
         ids = create(reseller, Claim(claim["_id"], shape))

@@ -14,6 +14,9 @@ from prometheus_client import (
     start_http_server,
 )
 
+from app import errors
+from app.exceptions import AuthenticationFailed, TooManyFailures
+
 REQUESTS = Counter(
     "provisioning_requests", "Requests answered, by endpoint, HTTP code and contract status",
     ["endpoint", "code", "status"],
@@ -28,7 +31,6 @@ DATABASE_ERRORS = Counter("provisioning_database_errors", "Requests answered 503
 VERIFICATION_CACHE = Counter(
     "provisioning_verification_cache_lookups", "Reseller password checks, by whether the cache answered", ["result"]
 )
-AUTHENTICATION_FAILED, TOO_MANY_FAILURES, DATABASE_UNAVAILABLE = 2, 6, 98
 
 
 def registry():
@@ -54,12 +56,13 @@ def record_request(response, status):
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     REQUESTS.labels(endpoint, str(response.status_code), str(status)).inc()
     LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
-    if status == AUTHENTICATION_FAILED:
-        AUTHENTICATION_FAILURES.inc()
-    elif status == TOO_MANY_FAILURES:
-        THROTTLED.inc()
-    elif status == DATABASE_UNAVAILABLE:
-        DATABASE_ERRORS.inc()
+    counted = {
+        errors.DOMAIN_ERRORS[AuthenticationFailed][0]: AUTHENTICATION_FAILURES,
+        errors.DOMAIN_ERRORS[TooManyFailures][0]: THROTTLED,
+        errors.DATABASE_UNAVAILABLE: DATABASE_ERRORS,
+    }.get(status)
+    if counted:
+        counted.inc()
 
 
 def forget_process(pid):

@@ -35,7 +35,8 @@ DUPLICATES = {
     "customers": (CustomerExists, "name"),
     "users": (UserExists, "username"),
 }
-SERVERS_WITH_TRANSACTIONS = {"RSPrimary", "Mongos", "LoadBalancer"}
+TOPOLOGIES_WITH_TRANSACTIONS = {"ReplicaSetWithPrimary", "ReplicaSetNoPrimary", "Sharded", "LoadBalanced"}
+SERVERS_WITH_TRANSACTIONS = {"RSPrimary", "RSSecondary", "Mongos", "LoadBalancer"}
 TRANSACTION_ATTEMPTS = 5
 
 
@@ -206,8 +207,12 @@ class Repository:
             raise
 
     def supports_transactions(self):
-        """Tell whether the server already talked to is a replica-set primary, a mongos or a load balancer."""
-        servers = self.db.client.topology_description.server_descriptions().values()
+        """Tell whether the deployment has transactions: a replica set (even while it elects a primary), a
+        sharded cluster, a load balancer, or a direct connection to one of their members."""
+        topology = self.db.client.topology_description
+        if topology.topology_type_name in TOPOLOGIES_WITH_TRANSACTIONS:
+            return True
+        servers = topology.server_descriptions().values()
         return any(server.server_type_name in SERVERS_WITH_TRANSACTIONS for server in servers)
 
     def _in_transaction(self, write):

@@ -324,7 +324,7 @@ def main():
                 filled["errors"],
             ])
     headers = ["endpoint", "clients", "req/s", "p50 ms", "p99 ms", "p99/p50", "errors", "floor req/s", "ratio to floor",
-               "worker CPU ms/req", "bare view CPU ms/req", "worker peak RSS MiB", f"p50 ms at {args.fill // 1000}k",
+               "worker CPU ms/req", "bare view CPU ms/req", "worker peak RSS MiB so far", f"p50 ms at {args.fill // 1000}k",
                "filled/empty p50", "errors filled"]
     targets = target_lines(results, args.fill)
     bare_rows = [[level, f"{bare[level]['rps']:.0f}", f"{bare[level]['p50_ms']:.1f}", f"{bare[level]['p99_ms']:.1f}",
@@ -337,7 +337,7 @@ def main():
         f"{hashes:.0f} hashes/s on {os.cpu_count()} cores. Each run lasts {args.seconds} s; wrk drives unique, valid "
         "form requests; database URIs use `retryWrites=false`.",
         "The floor of an endpoint is the raw pymongo work it must do (failed-login count, reseller lookup, "
-        "customer lookup, its inserts and the audit event in one transaction) plus, for user/create and customer-user/create, hashing the new "
+        "for user/create the customer lookup, its inserts and the audit event in one transaction) plus, for user/create and customer-user/create, hashing the new "
         "password, run from as many processes as gunicorn has workers and as many threads as clients, with no "
         "HTTP and no validation. The service verifies the reseller's password through its verification cache.",
         table(rows, headers),

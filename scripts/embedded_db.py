@@ -58,5 +58,10 @@ class EmbeddedDatabase:
                     time.sleep(0.05)
 
     def stop(self):
+        """Stop the server: politely, then, if it has not stopped within 30 s, for sure."""
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

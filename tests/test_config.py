@@ -53,3 +53,8 @@ def test_the_readme_lists_every_variable_with_its_default():
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} has no row in README.md's table"
         assert row.split("|")[2].strip().strip("`") == shown.get(name, default), name
+
+
+def test_a_per_address_limit_above_the_per_reseller_limit_is_refused():
+    with pytest.raises(config.ConfigurationInvalid, match="THROTTLE_FAILURES"):
+        config.from_environment({"THROTTLE_FAILURES": "200", "THROTTLE_RESELLER_FAILURES": "100"})

@@ -44,7 +44,7 @@ def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller):
         params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
         request = threading.Thread(target=lambda: answer.update(result=call(server.url("/services/rest/customer-user/create"), params)))
         request.start()
-        time.sleep(1)  # the request is being worked on (two argon2 runs of about a second each)
+        time.sleep(1)  # the request is being worked on (hashing the new password takes a few seconds)
         server.process.send_signal(signal.SIGTERM)
         request.join(timeout=60)
         assert server.process.wait(timeout=60) == 0

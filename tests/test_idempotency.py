@@ -145,3 +145,10 @@ def test_a_claim_whose_request_died_is_taken_over_once_its_lease_runs_out(app, c
     monkeypatch.setitem(app.extensions["provisioning"], "clock", lambda: clock() + timedelta(seconds=61))
     assert post(client).status_code == 201
     assert db.customers.count_documents({}) == 1
+
+
+def test_a_retry_after_the_reseller_changed_its_password_is_still_a_replay(client, runner, reseller):
+    first = post(client)
+    runner.invoke(args=["reseller", "set-password", "acme"], env={"RESELLER_PASSWORD": "new secret"})
+    again = post(client, resellerPassword="new secret")
+    assert (again.status_code, again.get_data(), again.headers["Idempotent-Replayed"]) == (201, first.get_data(), "true")

