@@ -147,6 +147,13 @@ def echo_fields(fields):
         click.echo(f"{label.ljust(width)}  {shown(value)}")
 
 
+def existing(found, kind, name):
+    """The document found, or a one-line error saying there is none of that name."""
+    if found is None:
+        raise click.ClickException(f"there is no {kind} named {name}")
+    return found
+
+
 def named(repository, collection, document_id):
     """'name (id)' of a referenced reseller or customer."""
     found = repository.find_by_id(collection, document_id, {"name": 1})
@@ -158,9 +165,7 @@ def named(repository, collection, document_id):
 def show_customer(name):
     """Show a customer: ids, reseller, settings, credits and how many users it has."""
     repository = collaborators("repository")["repository"]
-    found = repository.find_customer(name)
-    if found is None:
-        raise click.ClickException(f"there is no customer named {name}")
+    found = existing(repository.find_customer(name), "customer", name)
     echo_fields([
         ("customer", found["name"]),
         ("id", found["_id"]),
@@ -180,9 +185,7 @@ USER_FIELDS = ("email", "phoneNumber", "virtualNumber", "contactName", "moPush",
 def show_user(username):
     """Show a user: ids, customer, reseller, contact details and push configs; never its password hash."""
     repository = collaborators("repository")["repository"]
-    found = repository.find_user(username)
-    if found is None:
-        raise click.ClickException(f"there is no user named {username}")
+    found = existing(repository.find_user(username), "user", username)
     echo_fields([
         ("user", found["username"]),
         ("id", found["_id"]),
@@ -209,9 +212,7 @@ def show_audit(customer_name, username, reseller_name, limit):
         "user": (repository.find_user, "userId"),
         "reseller": (repository.find_reseller, "resellerId"),
     }[kind]
-    found = finder(value)
-    if found is None:
-        raise click.ClickException(f"there is no {kind} named {value}")
+    found = existing(finder(value), kind, value)
     events = repository.audit_trail(field, found["_id"], limit)
     if not events:
         click.echo(f"no audit events for {kind} {value}")

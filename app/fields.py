@@ -118,6 +118,8 @@ class Choice(Text):
 
 
 PHONE_NUMBER = re.compile(r"[+ 0-9]*[0-9][+ 0-9]*")
+PHONE_NUMBER_MAX_LENGTH = 32
+EMAIL_MAX_LENGTH = 254
 
 
 class PhoneNumber(Text):
@@ -126,10 +128,10 @@ class PhoneNumber(Text):
     wrong_type = "must be a string of digits, spaces and '+'"
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=32, **kwargs)
+        super().__init__(max_length=PHONE_NUMBER_MAX_LENGTH, **kwargs)
 
     def openapi(self):
-        return {"type": "string", "maxLength": 32, "pattern": f"^{PHONE_NUMBER.pattern}$"}
+        return {"type": "string", "maxLength": PHONE_NUMBER_MAX_LENGTH, "pattern": f"^{PHONE_NUMBER.pattern}$"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -140,7 +142,7 @@ class PhoneNumber(Text):
 
 def normalized_email(value):
     """Return the normalized form of an email address, or raise ValidationError saying why it is not one."""
-    problems = text_problems(value, max_length=254, allow_whitespace=False)
+    problems = text_problems(value, max_length=EMAIL_MAX_LENGTH, allow_whitespace=False)
     if problems:
         raise ValidationError(problems)
     try:
@@ -153,10 +155,10 @@ class Email(Text):
     """An email address, syntax checked without DNS, returned in its normalized form."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=254, **kwargs)
+        super().__init__(max_length=EMAIL_MAX_LENGTH, **kwargs)
 
     def openapi(self):
-        return {"type": "string", "format": "email", "maxLength": 254}
+        return {"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH}
 
     def _deserialize(self, value, attr, data, **kwargs):
         return normalized_email(super()._deserialize(value, attr, data, **kwargs))

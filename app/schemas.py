@@ -44,16 +44,16 @@ class CustomerCreateSchema(ResellerSchema):
 class UserFields(ResellerSchema):
     """What user/create and customer-user/create share about the user."""
 
-    def __init__(self, *, allow_private_push_targets=False, **kwargs):
-        super().__init__(**kwargs)
-        self.allow_private_push_targets = allow_private_push_targets
-
     username = fields.Identifier(required=True)
     password = fields.Text(required=True)
 
 
 class UserCreateSchema(UserFields):
-    """user/create."""
+    """user/create; its push configs may point at private addresses only when allowed."""
+
+    def __init__(self, *, allow_private_push_targets=False, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_private_push_targets = allow_private_push_targets
 
     customer_id = fields.ObjectIdText(data_key="customerId", required=True)
     email = fields.Email(required=True)
