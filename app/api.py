@@ -45,10 +45,16 @@ def origin():
     return Origin(client=request.remote_addr, request_id=g.request_id)
 
 
-def respond(request_data, create, shape):
-    """Authenticate and create, once per Idempotency-Key."""
+def respond(request_data, service, needs, shape):
+    """Authenticate and run service once per Idempotency-Key, with the collaborators it needs by name."""
+    tools = collaborators()
+    where = origin()
+
+    def create(reseller, claim):
+        return service(reseller, request_data, where, claim=claim, **{name: tools[name] for name in needs})
+
     return idempotency.respond(
-        request_data, create, shape, tools=collaborators(), origin=origin(),
+        request_data, create, shape, tools=tools, origin=where,
         secret=current_app.config["IDEMPOTENCY_SECRET"].encode(),
         lease=timedelta(seconds=current_app.config["IDEMPOTENCY_LEASE_SECONDS"]),
     )
@@ -56,46 +62,23 @@ def respond(request_data, create, shape):
 
 @bp.post("/customer/create", provide_automatic_options=False)
 def customer_create():
-    request_data = load(customer_create_schema)
-    tools = collaborators()
-
-    def create(reseller, claim):
-        return services.create_customer(
-            reseller, request_data, origin(), repository=tools["repository"], clock=tools["clock"], claim=claim
-        )
-
-    return respond(request_data, create, lambda ids: {"id": str(ids["customerId"]), "status": CREATED})
+    return respond(load(customer_create_schema), services.create_customer, ("repository", "clock"),
+                   lambda ids: {"id": str(ids["customerId"]), "status": CREATED})
 
 
 @bp.post("/user/create", provide_automatic_options=False)
 def user_create():
-    request_data = load(user_create_schemas[current_app.config["ALLOW_PRIVATE_PUSH_TARGETS"] == "on"])
-    tools = collaborators()
-
-    def create(reseller, claim):
-        return services.create_user(
-            reseller, request_data, origin(), repository=tools["repository"], hasher=tools["hasher"],
-            clock=tools["clock"], claim=claim,
-        )
-
-    return respond(request_data, create, lambda ids: {"id": str(ids["userId"]), "status": CREATED})
+    schema = user_create_schemas[current_app.config["ALLOW_PRIVATE_PUSH_TARGETS"] == "on"]
+    return respond(load(schema), services.create_user, ("repository", "hasher", "clock"),
+                   lambda ids: {"id": str(ids["userId"]), "status": CREATED})
 
 
 @bp.post("/customer-user/create", provide_automatic_options=False)
 def customer_user_create():
-    request_data = load(customer_user_create_schema)
-    tools = collaborators()
-
-    def create(reseller, claim):
-        return services.create_customer_with_user(
-            reseller, request_data, origin(), repository=tools["repository"], hasher=tools["hasher"],
-            clock=tools["clock"], claim=claim,
-        )
-
-    def shape(ids):
-        return {"id": str(ids["userId"]), "customerId": str(ids["customerId"]), "status": CREATED}
-
-    return respond(request_data, create, shape)
+    return respond(
+        load(customer_user_create_schema), services.create_customer_with_user, ("repository", "hasher", "clock"),
+        lambda ids: {"id": str(ids["userId"]), "customerId": str(ids["customerId"]), "status": CREATED},
+    )
 
 
 @bp.get("/openapi.json", provide_automatic_options=False)

@@ -33,6 +33,13 @@ VERIFICATION_CACHE = Counter(
 )
 
 
+COUNTED_STATUSES = {
+    errors.DOMAIN_ERRORS[AuthenticationFailed][0]: AUTHENTICATION_FAILURES,
+    errors.DOMAIN_ERRORS[TooManyFailures][0]: THROTTLED,
+    errors.DATABASE_UNAVAILABLE: DATABASE_ERRORS,
+}
+
+
 def registry():
     """The registry to expose: all workers' files in multiprocess mode, else this process's own."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -56,11 +63,7 @@ def record_request(response, status):
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     REQUESTS.labels(endpoint, str(response.status_code), str(status)).inc()
     LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
-    counted = {
-        errors.DOMAIN_ERRORS[AuthenticationFailed][0]: AUTHENTICATION_FAILURES,
-        errors.DOMAIN_ERRORS[TooManyFailures][0]: THROTTLED,
-        errors.DATABASE_UNAVAILABLE: DATABASE_ERRORS,
-    }.get(status)
+    counted = COUNTED_STATUSES.get(status)
     if counted:
         counted.inc()
 

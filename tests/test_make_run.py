@@ -1,4 +1,5 @@
 """`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart."""
+import json
 import os
 import signal
 import subprocess
@@ -64,6 +65,8 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
     assert not any(line.startswith("FORGED") for line in service.output.splitlines())
     assert "\x1b" not in service.output
     assert "started the embedded SecantusDB" in service.output
+    gunicorn_lines = [json.loads(line) for line in service.output.splitlines() if '"logger": "gunicorn.error"' in line]
+    assert any(line["message"].startswith("Booting worker") for line in gunicorn_lines)
     assert "stopped the embedded SecantusDB" in service.output
     assert not answers("127.0.0.1", 27017)
     with Service(port, tmp_path / "db") as service:
