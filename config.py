@@ -1,5 +1,6 @@
 """Configuration from environment variables: every variable, its default, its meaning and its check."""
 import os
+from urllib.parse import parse_qs, urlsplit
 
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
@@ -53,7 +54,11 @@ def one_of(*choices):
 # Each entry: environment variable -> (default, parser, description). README.md lists the same table.
 VARIABLES = {
     "MONGODB_URI": (DEFAULT_MONGODB_URI, mongodb_uri, "MongoDB connection string; its path names the database"),
-    "MONGODB_TIMEOUT_MS": ("3000", whole(1), "how long a request waits for an unavailable database before 503"),
+    "MONGODB_TIMEOUT_MS": (
+        "15000",
+        whole(1),
+        "the deadline of a request's database work, retries through a failover included, before 503",
+    ),
     "RETRY_AFTER_SECONDS": ("5", whole(1), "Retry-After sent with 503 database unavailable"),
     "ARGON2_TIME_COST": ("2", whole(1), "argon2id iterations for new password hashes"),
     "ARGON2_MEMORY_KIB": ("19456", whole(8), "argon2id memory in KiB for new password hashes"),
@@ -98,22 +103,45 @@ VARIABLES = {
 
 
 def from_environment(environ=os.environ):
-    """Read and check every variable of VARIABLES into a dict keyed by its name; an empty one takes its default."""
+    """Read and check every variable of VARIABLES into a dict keyed by its name; an empty one takes its default.
+
+    Raises ConfigurationInvalid naming every bad variable at once.
+    """
     settings = {}
+    problems = []
     for name, (default, parse, _) in VARIABLES.items():
         raw = environ.get(name) or default
         try:
             settings[name] = parse(raw) if raw else None
         except ValueError as error:
-            raise ConfigurationInvalid(f"{name}={raw!r} is not valid: {error}") from None
-    if settings["THROTTLE_FAILURES"] > settings["THROTTLE_RESELLER_FAILURES"]:
-        raise ConfigurationInvalid("THROTTLE_FAILURES must not be above THROTTLE_RESELLER_FAILURES")
-    if settings["DEPLOYMENT"] == "production":
-        if not environ.get("MONGODB_URI"):
-            raise ConfigurationInvalid("MONGODB_URI is required when DEPLOYMENT=production")
-        for name, minimum in OWASP_MINIMUM.items():
-            if settings[name] < minimum:
-                raise ConfigurationInvalid(f"{name}={settings[name]} is below OWASP's minimum of {minimum} for production")
-        if len(environ.get("IDEMPOTENCY_SECRET") or "") < 32:
-            raise ConfigurationInvalid("IDEMPOTENCY_SECRET of at least 32 characters is required when DEPLOYMENT=production")
+            problems.append(f"{name}={raw!r} is not valid: {error}")
+    if not problems:
+        problems = combined_problems(settings, environ)
+    if problems:
+        raise ConfigurationInvalid("; ".join(problems))
     return settings
+
+
+def combined_problems(settings, environ):
+    """What is wrong with settings that are each valid alone: limits that contradict, production without safeguards."""
+    problems = []
+    if settings["THROTTLE_FAILURES"] > settings["THROTTLE_RESELLER_FAILURES"]:
+        problems.append("THROTTLE_FAILURES must not be above THROTTLE_RESELLER_FAILURES")
+    if settings["DEPLOYMENT"] != "production":
+        return problems
+    if not environ.get("MONGODB_URI"):
+        problems.append("MONGODB_URI is required when DEPLOYMENT=production")
+    elif retryable_writes_off(settings["MONGODB_URI"]):
+        problems.append("MONGODB_URI must not turn retryable writes off (retryWrites=false) when DEPLOYMENT=production")
+    for name, minimum in OWASP_MINIMUM.items():
+        if settings[name] < minimum:
+            problems.append(f"{name}={settings[name]} is below OWASP's minimum of {minimum} for production")
+    if len(environ.get("IDEMPOTENCY_SECRET") or "") < 32:
+        problems.append("IDEMPOTENCY_SECRET of at least 32 characters is required when DEPLOYMENT=production")
+    return problems
+
+
+def retryable_writes_off(uri):
+    """Tell whether a connection string turns the driver's retryable writes off."""
+    options = parse_qs(urlsplit(uri).query)
+    return any(key.lower() == "retrywrites" and values[-1].lower() == "false" for key, values in options.items())

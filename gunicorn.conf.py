@@ -19,7 +19,14 @@ if _settings["METRICS"] == "on":
     for _stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
         os.remove(_stale)
 
-from app import logs, metrics  # noqa: E402  (after the checks above)
+import threading  # noqa: E402
+
+from pymongo import MongoClient  # noqa: E402
+from pymongo.errors import PyMongoError  # noqa: E402
+
+from app import logs  # noqa: E402  (after the checks above)
+from app.adapters import indexes  # noqa: E402
+from app.web import metrics  # noqa: E402
 
 bind = f"{_settings['HOST']}:{_settings['PORT']}"
 # Measured with `make bench` on 2 cores (docs/performance.md): sync workers, twice the cores, against gthread
@@ -51,3 +58,20 @@ def child_exit(server, worker):
 def when_ready(server):
     if _settings["METRICS"] == "on" and _settings["METRICS_PORT"]:
         metrics.serve_separately(_settings["HOST"], _settings["METRICS_PORT"])
+    # Indexes are created and changed by `db upgrade`, never at start-up (a long build would outlast the workers'
+    # timeout); the service only checks them, in the background, and logs what differs.
+    threading.Thread(target=check_database, name="index-check", daemon=True).start()
+
+
+def check_database():
+    client = MongoClient(_settings["MONGODB_URI"], serverSelectionTimeoutMS=_settings["MONGODB_TIMEOUT_MS"])
+    try:
+        indexes.check(client.get_default_database("provisioning"))
+    except PyMongoError as error:
+        logs.events.warning("could not check the database's indexes", extra={"error": str(error)[:200]})
+    finally:
+        client.close()
+
+
+def post_worker_init(worker):
+    logs.events.info("service started", extra={"deployment": _settings["DEPLOYMENT"]})

@@ -1,4 +1,4 @@
-"""The operators' commands: `flask --app wsgi reseller|customer|user|audit ...`."""
+"""The operators' commands: `flask --app wsgi reseller|customer|user|audit|db ...`."""
 import functools
 import getpass
 import json
@@ -9,48 +9,50 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
-from app import services
-from app.exceptions import ResellerExists, ResellerNotFound
-from app.model import Origin
-from app.schemas import ResellerSchema
+from app.adapters import indexes
+from app.domain.exceptions import ResellerExists, ResellerNotFound
+from app.domain.model import Origin
+from app.service_layer import services
+from app.web.schemas import ResellerSchema
 
 reseller = AppGroup("reseller", help="Create, change and list resellers.")
 customer = AppGroup("customer", help="Look customers up.")
 user = AppGroup("user", help="Look users up.")
 audit = AppGroup("audit", help="Who created or changed what, when and from where.")
+db = AppGroup("db", help="The database's indexes and documents.")
+GROUPS = (reseller, customer, user, audit, db)
 credentials_schema = ResellerSchema()
 FREE_CREDITS_MAX = 1_000_000_000
 AUDIT_LIMIT_MAX = 1000
 CLI_NAMES = {"resellerName": "the name", "resellerPassword": "the password"}
 
 
+def provisioning():
+    return current_app.extensions["provisioning"]
+
+
 def command(group, name=None):
-    """A subcommand of group whose expected failures end in one clear line and exit status 1."""
+    """A subcommand of group, run within a unit of work (passed as uow), whose expected failures end in one
+    clear line and exit status 1."""
 
     def decorate(function):
         @functools.wraps(function)
         def run(*args, **kwargs):
             try:
-                function(*args, **kwargs)
+                with provisioning().unit_of_work() as uow:
+                    function(*args, uow=uow, **kwargs)
             except ResellerExists as error:
                 raise click.ClickException(f"a reseller named {error} already exists") from None
             except ResellerNotFound as error:
                 raise click.ClickException(f"there is no reseller named {error}") from None
-            except ConnectionFailure:
+            except (ConnectionFailure, ExecutionTimeout):
                 raise click.ClickException("the database is unavailable (see MONGODB_URI)") from None
 
         return group.command(name)(run)
 
     return decorate
-
-
-def collaborators(*names):
-    """The process's repository, hasher and clock, picked by name, with the indexes in place."""
-    provisioning = current_app.extensions["provisioning"]
-    provisioning["repository"].ensure_indexes()
-    return {name: provisioning[name] for name in names}
 
 
 def operator():
@@ -77,54 +79,50 @@ def checked_credentials(name):
 @command(reseller)
 @click.argument("name")
 @click.option("--free-credits", type=click.IntRange(0, FREE_CREDITS_MAX), help="credits for customers created with applyFreeCredits=true")
-def create(name, free_credits):
+def create(name, free_credits, uow):
     """Create an active reseller; the password comes from RESELLER_PASSWORD or a prompt."""
     credentials = checked_credentials(name)
+    tools = provisioning()
     if free_credits is None:
-        free_credits = current_app.config["DEFAULT_FREE_CREDITS"]
-    services.create_reseller(
-        credentials.reseller_name,
-        credentials.password,
-        operator(),
-        free_credits=free_credits,
-        **collaborators("repository", "hasher", "clock"),
-    )
+        free_credits = tools.default_free_credits
+    services.create_reseller(credentials.reseller_name, credentials.password, operator(), free_credits=free_credits,
+                             uow=uow, hasher=tools.hasher, clock=tools.clock)
     click.echo(f"created reseller {name} (freeCredits {free_credits})")
 
 
 @command(reseller)
 @click.argument("name")
-def set_password(name):
+def set_password(name, uow):
     """Give a reseller a new password, from RESELLER_PASSWORD or a prompt."""
     credentials = checked_credentials(name)
-    services.change_reseller_password(
-        credentials.reseller_name, credentials.password, operator(), **collaborators("repository", "hasher", "clock")
-    )
+    tools = provisioning()
+    services.change_reseller_password(credentials.reseller_name, credentials.password, operator(), uow=uow,
+                                      hasher=tools.hasher, clock=tools.clock)
     click.echo(f"changed the password of reseller {name}")
 
 
 @command(reseller)
 @click.argument("name")
-def disable(name):
+def disable(name, uow):
     """Refuse every request of a reseller from now on."""
-    services.set_reseller_active(name, False, operator(), **collaborators("repository", "clock"))
+    services.set_reseller_active(name, False, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"disabled reseller {name}")
 
 
 @command(reseller)
 @click.argument("name")
-def enable(name):
+def enable(name, uow):
     """Accept a disabled reseller's requests again."""
-    services.set_reseller_active(name, True, operator(), **collaborators("repository", "clock"))
+    services.set_reseller_active(name, True, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"enabled reseller {name}")
 
 
 @command(reseller, name="list")
-def list_resellers():
+def list_resellers(uow):
     """Show every reseller: name, whether active, its freeCredits and how many customers it has."""
     rows = [("NAME", "ACTIVE", "FREE CREDITS", "CUSTOMERS")]
-    for found in collaborators("repository")["repository"].resellers_with_customer_counts():
-        rows.append((found["name"], "yes" if found["active"] else "no", str(found["freeCredits"]), str(found["customers"])))
+    for found, customers in uow.repository.resellers_with_customer_counts():
+        rows.append((found.name, "yes" if found.active else "no", str(found.free_credits), str(customers)))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -148,78 +146,108 @@ def echo_fields(fields):
 
 
 def existing(found, kind, name):
-    """The document found, or a one-line error saying there is none of that name."""
+    """The object found, or a one-line error saying there is none of that name or id."""
     if found is None:
         raise click.ClickException(f"there is no {kind} named {name}")
     return found
 
 
-def named(repository, collection, document_id):
-    """'name (id)' of a referenced reseller or customer."""
-    found = repository.find_by_id(collection, document_id, {"name": 1})
-    return f"{found['name'] if found else '(deleted)'} ({document_id})"
+def reseller_named(repository, reseller_id):
+    """'name (id)' of a reseller."""
+    found = repository.reseller_by_id(reseller_id)
+    return f"{found.name if found else '(deleted)'} ({reseller_id})"
 
 
 @command(customer, name="show")
-@click.argument("name")
-def show_customer(name):
-    """Show a customer: ids, reseller, settings, credits and how many users it has."""
-    repository = collaborators("repository")["repository"]
-    found = existing(repository.find_customer(name), "customer", name)
+@click.argument("name_or_id")
+def show_customer(name_or_id, uow):
+    """Show a customer (by name or id): ids, reseller, settings, credits and how many users it has."""
+    repository = uow.repository
+    found = existing(repository.customer_named_or_with_id(name_or_id), "customer", name_or_id)
     echo_fields([
-        ("customer", found["name"]),
-        ("id", found["_id"]),
-        ("reseller", named(repository, "resellers", found["resellerId"])),
-        *[(key, found[key]) for key in ("integrationId", "rotationAlgorithm", "billingType", "moCharge", "credits")],
-        ("users", repository.count_users(found["_id"])),
-        ("createdAt", found["createdAt"]),
+        ("customer", found.name),
+        ("id", found.id),
+        ("reseller", reseller_named(repository, found.reseller_id)),
+        ("integrationId", found.integration_id),
+        ("rotationAlgorithm", found.rotation_algorithm),
+        ("billingType", found.billing_type),
+        ("moCharge", found.mo_charge),
+        ("credits", found.credits),
+        ("active", found.active),
+        ("users", repository.count_users(found.id)),
+        ("createdAt", found.created.at),
     ])
 
 
-USER_FIELDS = ("email", "phoneNumber", "virtualNumber", "contactName", "moPush", "finalStatusPush",
-               "swappingSourceAddressAllowed", "createdAt")
+USER_FIELDS = (("email", "email"), ("phoneNumber", "phone_number"), ("virtualNumber", "virtual_number"),
+               ("contactName", "contact_name"), ("moPush", "mo_push"), ("finalStatusPush", "final_status_push"),
+               ("swappingSourceAddressAllowed", "swapping_source_address_allowed"), ("active", "active"))
 
 
 @command(user, name="show")
-@click.argument("username")
-def show_user(username):
-    """Show a user: ids, customer, reseller, contact details and push configs; never its password hash."""
-    repository = collaborators("repository")["repository"]
-    found = existing(repository.find_user(username), "user", username)
+@click.argument("username_or_id")
+def show_user(username_or_id, uow):
+    """Show a user (by username or id): ids, customer, reseller, contact details and push configs; never its hash."""
+    repository = uow.repository
+    found = existing(repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    owner = repository.customer_named_or_with_id(str(found.customer_id))
     echo_fields([
-        ("user", found["username"]),
-        ("id", found["_id"]),
-        ("customer", named(repository, "customers", found["customerId"])),
-        ("reseller", named(repository, "resellers", found["resellerId"])),
-        *[(key, found[key]) for key in USER_FIELDS if key in found],
+        ("user", found.username),
+        ("id", found.id),
+        ("customer", f"{owner.name if owner else '(deleted)'} ({found.customer_id})"),
+        ("reseller", reseller_named(repository, found.reseller_id)),
+        *[(label, getattr(found, name)) for label, name in USER_FIELDS if getattr(found, name) is not None],
+        ("createdAt", found.created.at),
     ])
 
 
 @command(audit, name="show")
-@click.option("--customer", "customer_name", help="events about the customer of this name")
-@click.option("--user", "username", help="events about the user of this username")
+@click.option("--customer", "customer_name", help="events about the customer of this name or id")
+@click.option("--user", "username", help="events about the user of this username or id")
 @click.option("--reseller", "reseller_name", help="events of the reseller of this name")
 @click.option("--limit", type=click.IntRange(1, AUDIT_LIMIT_MAX), default=20, show_default=True)
-def show_audit(customer_name, username, reseller_name, limit):
-    """Show the newest audit events about one customer, user or reseller."""
+def show_audit(customer_name, username, reseller_name, limit, uow):
+    """Show the newest audit events about one customer, user or reseller, newest first."""
     chosen = [(kind, value) for kind, value in (("customer", customer_name), ("user", username), ("reseller", reseller_name)) if value]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --customer, --user, --reseller")
     [(kind, value)] = chosen
-    repository = collaborators("repository")["repository"]
-    finder, field = {
-        "customer": (repository.find_customer, "customerId"),
-        "user": (repository.find_user, "userId"),
-        "reseller": (repository.find_reseller, "resellerId"),
-    }[kind]
-    found = existing(finder(value), kind, value)
-    events = repository.audit_trail(field, found["_id"], limit)
-    if not events:
+    repository = uow.repository
+    if kind == "customer":
+        entries = repository.customer_trail(existing(repository.customer_named_or_with_id(value), kind, value).id, limit)
+    elif kind == "user":
+        entries = repository.user_trail(existing(repository.user_named_or_with_id(value), kind, value).id)
+    else:
+        entries = repository.reseller_trail(existing(repository.reseller_named(value), kind, value).id, limit)
+    trail = services.audit_trail(entries, limit)
+    if not trail:
         click.echo(f"no audit events for {kind} {value}")
-    for event in events:
-        parts = [shown(event["createdAt"]), event["action"], f"reseller {event['resellerName']}"]
-        parts += [f"{label} {event[key]}" for label, key in (("customer", "customerId"), ("user", "userId")) if key in event]
-        parts.append(f"from {event['client']}")
-        if "requestId" in event:
-            parts.append(f"request {event['requestId']}")
+    names = {}
+    for entry in trail:
+        if entry.reseller_id not in names:
+            found = repository.reseller_by_id(entry.reseller_id)
+            names[entry.reseller_id] = found.name if found else str(entry.reseller_id)
+        event = entry.event
+        parts = [shown(event.at), event.action, f"reseller {names[entry.reseller_id]}"]
+        parts += [f"{label} {value}" for label, value in (("customer", entry.customer_id), ("user", entry.user_id)) if value]
+        if event.fields:
+            parts.append(f"changed {','.join(event.fields)}")
+        parts.append(f"from {event.origin.client}")
+        if event.origin.request_id:
+            parts.append(f"request {event.origin.request_id}")
         click.echo("  ".join(parts))
+
+
+@db.command("upgrade")
+def upgrade():
+    """Create and change the indexes the service relies on, and fill in what older documents lack."""
+    database = provisioning().repository.db
+    try:
+        done = list(indexes.upgrade(database))
+    except indexes.UpgradeBlocked as error:
+        raise click.ClickException(str(error)) from None
+    except ConnectionFailure:
+        raise click.ClickException("the database is unavailable (see MONGODB_URI)") from None
+    for line in done:
+        click.echo(line)
+    click.echo(f"database {database.name} is up to date")

@@ -1,19 +1,12 @@
-"""Structured log lines (JSON, or text for people), request ids, and the access log."""
+"""Structured log lines (JSON, or text for people) for the service, gunicorn and the CLI."""
 import json
 import logging
 import logging.config
-import re
-import time
-import uuid
 from datetime import datetime, timezone
 
-from flask import g, request
 from pymongo import monitoring
 
-access_log = logging.getLogger("app.access")
 events = logging.getLogger("app.events")
-SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-LOGGED_TEXT_MAX = 128
 STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -103,39 +96,3 @@ class DatabaseStateLog(monitoring.ServerListener):
             events.info("database available", extra={"server": server, "serverType": event.new_description.server_type_name})
         else:
             events.warning("database unavailable", extra={"server": server, "error": str(event.new_description.error)[:200]})
-
-
-def start_request():
-    """Give the request its id (the caller's, when sane) and start its clock."""
-    g.started = time.perf_counter()
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
-
-def finish_request(response, status):
-    """Return the request id to the caller and write the request's access-log line."""
-    response.headers["X-Request-ID"] = g.request_id
-    access_log.info(
-        "%s %s %s",
-        request.method,
-        request.path[:LOGGED_TEXT_MAX],
-        response.status_code,
-        extra={
-            "requestId": g.request_id,
-            "method": request.method,
-            "path": request.path[:LOGGED_TEXT_MAX],
-            "httpStatus": response.status_code,
-            "status": status,
-            "reseller": g.get("reseller_name"),
-            "client": request.remote_addr,
-            "durationMs": round((time.perf_counter() - g.started) * 1000, 2),
-        },
-    )
-    return response
-
-
-def note_reseller(params):
-    """Remember the reseller name a request gave, for its access-log line."""
-    name = params.get("resellerName")
-    if isinstance(name, str):
-        g.reseller_name = name[:LOGGED_TEXT_MAX]

@@ -5,7 +5,11 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
 import config
+from app.adapters import indexes
 from scripts.embedded_db import EmbeddedDatabase, answers
 
 
@@ -24,6 +28,7 @@ def main():
                 f"data in {storage_path}/ (kept across restarts). Set MONGODB_URI to use another server.",
                 flush=True,
             )
+    upgrade_database()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"])
     signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     signal.signal(signal.SIGINT, lambda *_: server.send_signal(signal.SIGINT))
@@ -32,6 +37,19 @@ def main():
         database.stop()
         print("stopped the embedded SecantusDB", flush=True)
     sys.exit(status)
+
+
+def upgrade_database():
+    """Create or change the indexes before the service starts, as `flask --app wsgi db upgrade` does."""
+    settings = config.from_environment()
+    with MongoClient(settings["MONGODB_URI"], serverSelectionTimeoutMS=settings["MONGODB_TIMEOUT_MS"]) as client:
+        try:
+            for line in indexes.upgrade(client.get_default_database("provisioning")):
+                print(line, flush=True)
+        except PyMongoError as error:
+            print(f"could not upgrade the database's indexes ({error}); the service starts anyway", flush=True)
+        except indexes.UpgradeBlocked as error:
+            sys.exit(str(error))
 
 
 if __name__ == "__main__":

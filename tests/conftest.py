@@ -2,28 +2,32 @@
 import os
 import re
 import uuid
+from contextlib import contextmanager
 
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
-from app import create_app, services
-from app.model import Origin
+from app import create_app
+from app.adapters import indexes
+from app.domain.model import Origin
+from app.service_layer import services
 from scripts.embedded_db import EmbeddedDatabase
 
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 TEST_ORIGIN = Origin(client="tests")
 RESELLER = {"resellerName": "acme", "resellerPassword": "acme secret"}
-
-
-def reseller_tools(app):
-    """What services.create_reseller works with, taken from an app."""
-    provisioning = app.extensions["provisioning"]
-    return {name: provisioning[name] for name in ("repository", "hasher", "clock")}
+# The app under test talks to MongoDB under this name, so that fail points hit its commands and nobody else's.
+APP_NAME = "provisioning-under-test"
 
 
 def with_database(uri, name):
     """The same server URI with name as its database."""
     return re.sub(r"^(mongodb(?:\+srv)?://[^/?]+)/?[^?]*", rf"\1/{name}", uri, count=1)
+
+
+def with_option(uri, option):
+    """The URI with one more option in its query string."""
+    return f"{uri}{'&' if '?' in uri else '?'}{option}"
 
 
 @pytest.fixture(scope="session")
@@ -39,30 +43,104 @@ def server_uri():
 
 @pytest.fixture(scope="session")
 def database_uri(server_uri):
-    """A database of the suite's own on that server, dropped at the end."""
+    """A database of the suite's own on that server, dropped at the end, its indexes made as `db upgrade` does."""
     name = f"provisioning_test_{uuid.uuid4().hex[:12]}"
-    yield with_database(server_uri, name)
     with MongoClient(server_uri) as client:
+        list(indexes.upgrade(client[name]))
+        yield with_database(server_uri, name)
         client.drop_database(name)
 
 
-def app_for(database_uri, **overrides):
-    """An app on database_uri with cheap argon2 parameters and short timeouts."""
-    return create_app({"TESTING": True, "MONGODB_URI": database_uri, "MONGODB_TIMEOUT_MS": 2000, **CHEAP_ARGON2, **overrides})
+@pytest.fixture(scope="session")
+def spare_database(server_uri):
+    """Make a database of a test's own (indexes made), for writes that may land after the test; all are dropped at
+    the end of the session."""
+    made = []
+
+    def make():
+        name = f"provisioning_test_{uuid.uuid4().hex[:12]}"
+        made.append(name)
+        uri = with_database(server_uri, name)
+        with MongoClient(uri) as client:
+            list(indexes.upgrade(client.get_default_database()))
+        return uri
+
+    yield make
+    with MongoClient(server_uri) as client:
+        for name in made:
+            client.drop_database(name)
+
+
+class Commands(monitoring.CommandListener):
+    """Records the commands the app sends and the ones that failed, with their collections, while recording."""
+
+    def __init__(self):
+        self.recording = False
+        self.started_commands = []
+        self.failed_commands = []
+        self._names = {}
+
+    def started(self, event):
+        if self.recording:
+            collection = event.command.get(event.command_name)
+            self._names[event.request_id] = collection
+            self.started_commands.append((event.command_name, collection, event.command))
+
+    def succeeded(self, event):
+        self._names.pop(event.request_id, None)
+
+    def failed(self, event):
+        if event.request_id in self._names:
+            self.failed_commands.append((event.command_name, self._names.pop(event.request_id), event.failure))
+
+    @contextmanager
+    def recorded(self):
+        """Record the commands sent within the block, from a clean slate."""
+        self.started_commands, self.failed_commands, self.recording = [], [], True
+        try:
+            yield self
+        finally:
+            self.recording = False
+
+
+def app_for(database_uri, *, commands=None, clock=None, **overrides):
+    """An app on database_uri with cheap argon2 parameters and short timeouts, known to MongoDB as APP_NAME."""
+    collaborators = {"event_listeners": [commands]} if commands else {}
+    if clock:
+        collaborators["clock"] = clock
+    return create_app({"TESTING": True, "MONGODB_URI": with_option(database_uri, f"appName={APP_NAME}"),
+                       "MONGODB_TIMEOUT_MS": 5000, **CHEAP_ARGON2, **overrides, "bootstrap": collaborators})
 
 
 @pytest.fixture(scope="session")
-def session_app(database_uri):
-    return app_for(database_uri)
+def commands():
+    return Commands()
+
+
+@pytest.fixture(scope="session")
+def session_app(database_uri, commands):
+    return app_for(database_uri, commands=commands)
+
+
+@pytest.fixture(scope="session")
+def inspector(database_uri):
+    """A client of the tests' own (not the app's), to look at what the app stored."""
+    with MongoClient(database_uri, tz_aware=True) as client:
+        yield client
 
 
 @pytest.fixture
-def app(session_app):
-    """The app; every collection is emptied after each test, the indexes stay."""
-    yield session_app
-    database = session_app.extensions["provisioning"]["repository"].db
+def db(inspector):
+    """The app's MongoDB database, seen through the tests' own client; emptied after each test, indexes kept."""
+    database = inspector.get_default_database()
+    yield database
     for name in database.list_collection_names():
         database[name].delete_many({})
+
+
+@pytest.fixture
+def app(session_app, db):
+    return session_app
 
 
 @pytest.fixture
@@ -75,24 +153,26 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def db(app):
-    """The app's MongoDB database, to look at what it stored."""
-    return app.extensions["provisioning"]["repository"].db
+def provisioning(app):
+    return app.extensions["provisioning"]
+
+
+def create_reseller(app, name=RESELLER["resellerName"], password=RESELLER["resellerPassword"], *, active=True,
+                    free_credits=10):
+    """Create a reseller as the CLI does; returns it as stored."""
+    tools = provisioning(app)
+    with tools.unit_of_work() as uow:
+        services.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, uow=uow, hasher=tools.hasher,
+                                 clock=tools.clock)
+        if not active:
+            services.set_reseller_active(name, False, TEST_ORIGIN, uow=uow, clock=tools.clock)
+        return uow.repository.reseller_named(name)
 
 
 @pytest.fixture
 def make_reseller(app):
-    """Create a reseller as the CLI does; returns its stored document."""
-
-    def make(name=RESELLER["resellerName"], password=RESELLER["resellerPassword"], *, active=True, free_credits=10):
-        provisioning = app.extensions["provisioning"]
-        services.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, **reseller_tools(app))
-        if not active:
-            services.set_reseller_active(name, False, TEST_ORIGIN, repository=provisioning["repository"], clock=provisioning["clock"])
-        return provisioning["repository"].find_reseller(name)
-
-    return make
+    """Create a reseller as the CLI does; returns it as stored."""
+    return lambda *args, **kwargs: create_reseller(app, *args, **kwargs)
 
 
 @pytest.fixture
@@ -114,33 +194,48 @@ def customer_of(client):
 
 
 @pytest.fixture(scope="session")
-def standalone_app():
-    """An app against a standalone SecantusDB: no transactions, so failed units of work are undone by deletes."""
+def standalone_server():
+    """A standalone SecantusDB: no transactions, so failed units of work are undone by deletes."""
     server = EmbeddedDatabase("--standalone", "--enable-test-commands").start()
-    app = app_for(with_database(server.uri, "provisioning"))
-    assert not app.extensions["provisioning"]["repository"].supports_transactions()
-    yield app
+    uri = with_database(server.uri, "provisioning")
+    with MongoClient(uri) as client:
+        list(indexes.upgrade(client.get_default_database()))
+    yield uri
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def standalone_app(standalone_server):
+    app = app_for(standalone_server)
+    with provisioning(app).unit_of_work() as uow:
+        assert not uow.supports_transactions()
+    return app
+
+
 @pytest.fixture
-def standalone(standalone_app):
+def standalone(standalone_app, standalone_server):
     """A test client and the database of the standalone app, emptied, with the reseller 'acme' (5 free credits)."""
-    database = standalone_app.extensions["provisioning"]["repository"].db
-    for name in database.list_collection_names():
-        database[name].delete_many({})
-    services.create_reseller(
-        RESELLER["resellerName"], RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=5,
-        **reseller_tools(standalone_app),
-    )
-    return standalone_app.test_client(), database
+    with MongoClient(standalone_server, tz_aware=True) as client:
+        database = client.get_default_database()
+        for name in database.list_collection_names():
+            database[name].delete_many({})
+        create_reseller(standalone_app, free_credits=5)
+        yield standalone_app.test_client(), database
 
 
-def fail_next_insert(db, collection, **failure):
-    """Arm mongod's failCommand fail point: the next insert into collection fails as described."""
-    db.client.admin.command(
-        "configureFailPoint",
-        "failCommand",
-        mode={"times": 1},
-        data={"failCommands": ["insert"], "namespace": f"{db.name}.{collection}", **failure},
-    )
+def fail_command(database, command, collection, *, skip=0, times=1, **failure):
+    """Arm the failCommand fail point for the app under test (by its appName): the matching command on collection
+    fails as described, times times.
+
+    mongod matches the namespace and takes {times} (it reads one mode key); SecantusDB ignores the namespace and
+    counts skip matching commands first. A test gives both, so that the same command fails on either, and
+    checks with the Commands listener which collection the failed command was for.
+    """
+    mode = {"skip": skip, "times": times} if skip else {"times": times}
+    database.client.admin.command("configureFailPoint", "failCommand", mode=mode, data={
+        "failCommands": [command], "appName": APP_NAME, "namespace": f"{database.name}.{collection}", **failure})
+
+
+def disarm(database):
+    """Switch the failCommand fail point off."""
+    database.client.admin.command("configureFailPoint", "failCommand", mode="off")

@@ -2,8 +2,8 @@
 import pytest
 from bson import ObjectId
 
-from app.passwords import Hasher
-from tests.conftest import RESELLER, TEST_ORIGIN
+from app.adapters.passwords import Hasher
+from tests.conftest import RESELLER
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 
@@ -33,13 +33,10 @@ def test_a_reseller_password_is_case_and_space_sensitive(client, reseller):
     assert attempt(client).status_code == 201
 
 
-def test_a_reenabled_reseller_is_accepted_again(client, make_reseller, app):
-    from app import services
-
+def test_a_reenabled_reseller_is_accepted_again(client, make_reseller, runner):
     make_reseller(active=False)
     assert attempt(client).status_code == 401
-    provisioning = app.extensions["provisioning"]
-    services.set_reseller_active("acme", True, TEST_ORIGIN, repository=provisioning["repository"], clock=provisioning["clock"])
+    assert runner.invoke(args=["reseller", "enable", "acme"]).exit_code == 0
     assert attempt(client).status_code == 201
 
 

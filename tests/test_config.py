@@ -15,7 +15,7 @@ def test_the_production_argon2_defaults_meet_owasps_minimum():
 
 
 def test_the_hashes_made_with_the_defaults_are_argon2id_with_those_parameters():
-    from app.passwords import Hasher
+    from app.adapters.passwords import Hasher
 
     settings = config.from_environment({})
     hasher = Hasher(

@@ -25,14 +25,16 @@ def test_a_customer_without_options_is_stored_with_the_contract_defaults(client,
     before = datetime.now(timezone.utc)
     create(client)
     stored = db.customers.find_one({"name": "shop"})
-    assert {key: value for key, value in stored.items() if key not in ("_id", "createdAt")} == {
+    assert {key: value for key, value in stored.items() if key not in ("_id", "createdAt", "createdBy")} == {
         "name": "shop",
-        "resellerId": reseller["_id"],
+        "nameKey": "shop",
+        "resellerId": reseller.id,
         "integrationId": "",
         "rotationAlgorithm": "MAX_ROTATION",
         "billingType": "POST_PAID",
         "moCharge": 0,
         "credits": 0,
+        "active": True,
     }
     assert isinstance(stored["resellerId"], ObjectId)
     assert before - timedelta(seconds=1) <= stored["createdAt"] <= datetime.now(timezone.utc)

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from tests.conftest import RESELLER, fail_next_insert
+from tests.conftest import RESELLER, fail_command, provisioning
 
 URL = "/services/rest/customer-user/create"
 PHONE_APP = {**RESELLER, "customer": "4812@acme", "username": "4812@acme", "password": "user secret", "applyFreeCredits": "false"}
@@ -21,7 +21,7 @@ def test_a_customer_and_its_user_are_created_with_both_ids(client, reseller, db)
     user = db.users.find_one({"_id": ObjectId(response.json["id"])})
     customer = db.customers.find_one({"_id": ObjectId(response.json["customerId"])})
     assert user["customerId"] == customer["_id"]
-    assert user["resellerId"] == customer["resellerId"] == reseller["_id"]
+    assert user["resellerId"] == customer["resellerId"] == reseller.id
 
 
 def test_the_customer_gets_the_customer_create_defaults(client, reseller, db):
@@ -109,18 +109,22 @@ def test_racing_requests_for_one_customer_give_one_201_and_the_rest_409(app, res
     assert db.customers.count_documents({}) == db.users.count_documents({}) == 1
 
 
-def test_a_connection_lost_during_the_user_insert_is_503_and_leaves_no_customer(client, make_reseller, db):
+def test_a_user_insert_failing_with_a_server_error_leaves_no_customer(client, make_reseller, db, commands):
     make_reseller(free_credits=5)
-    fail_next_insert(db, "users", closeConnection=True)
-    response = create(client, applyFreeCredits="true")
-    assert (response.status_code, response.json["status"]) == (503, 98)
-    assert response.headers["Retry-After"]
-    assert db.customers.count_documents({}) == db.credit_transactions.count_documents({}) == 0
+    create(client, customer="warm", username="warm")  # the reseller's check is remembered: the next inserts are the create's
+    fail_command(db, "insert", "users", skip=2, errorCode=2)
+    with commands.recorded():
+        response = create(client, applyFreeCredits="true")
+    assert [collection for name, collection, _ in commands.failed_commands] == ["users"]
+    assert (response.status_code, response.json["status"]) == (500, 99)
+    assert db.customers.count_documents({"name": PHONE_APP["customer"]}) == 0
+    assert db.credit_transactions.count_documents({}) == 0
     assert create(client).status_code == 201
 
 
 def test_the_app_uses_transactions_where_the_server_has_them(app, reseller):
-    assert app.extensions["provisioning"]["repository"].supports_transactions()
+    with provisioning(app).unit_of_work() as uow:
+        assert uow.supports_transactions()
 
 
 def test_on_a_standalone_server_a_taken_username_leaves_no_customer(standalone):
@@ -132,9 +136,11 @@ def test_on_a_standalone_server_a_taken_username_leaves_no_customer(standalone):
     assert db.credit_transactions.count_documents({}) == 0
 
 
-def test_on_a_standalone_server_a_lost_connection_leaves_no_customer(standalone):
+def test_on_a_standalone_server_a_lost_connection_leaves_no_customer(standalone, commands):
     client, db = standalone
-    fail_next_insert(db, "users", closeConnection=True)
+    create(client, customer="warm", username="warm")
+    fail_command(db, "insert", "users", skip=2, closeConnection=True)
     response = create(client, applyFreeCredits="true")
     assert (response.status_code, response.json["status"]) == (503, 98)
-    assert db.customers.count_documents({}) == db.credit_transactions.count_documents({}) == 0
+    assert db.customers.count_documents({"name": PHONE_APP["customer"]}) == 0
+    assert db.credit_transactions.count_documents({}) == 0

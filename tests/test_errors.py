@@ -4,7 +4,8 @@ import time
 import pytest
 
 from scripts.embedded_db import EmbeddedDatabase, free_port
-from tests.conftest import RESELLER, TEST_ORIGIN, app_for, reseller_tools, with_database
+from app.adapters import indexes
+from tests.conftest import RESELLER, app_for, create_reseller, provisioning, with_database
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
@@ -24,12 +25,10 @@ def test_a_wrong_method_is_405_status_1_with_allow(client, method):
 
 
 def test_an_internal_error_is_500_status_99_without_internals(client, reseller, app, monkeypatch, caplog):
-    repository = app.extensions["provisioning"]["repository"]
-
     def broken(name):
         raise RuntimeError("internal detail /srv/secret")
 
-    monkeypatch.setattr(repository, "find_reseller", broken)
+    monkeypatch.setattr(provisioning(app).repository, "reseller_named", broken)
     response = client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"], response.json["message"]) == (500, 99, "internal error")
     assert set(response.json) == {"status", "message", "requestId"}
@@ -78,13 +77,9 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without
         while client.get("/services/rest/health").status_code != 200:
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        from app import services
-
-        services.create_reseller("acme", RESELLER["resellerPassword"], TEST_ORIGIN, free_credits=1,
-                                 **reseller_tools(app_without_database))
+        list(indexes.upgrade(provisioning(app_without_database).repository.db))
+        create_reseller(app_without_database)
         assert client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"}).status_code == 201
-        database = app_without_database.extensions["provisioning"]["repository"].db
-        assert database.customers.index_information()["name_1"]["unique"] is True
     finally:
         server.stop()
 

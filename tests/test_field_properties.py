@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from app.fields import Flag, Identifier, PhoneNumber
+from app.web.fields import Flag, Identifier, PhoneNumber
 
 WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
 identifier = Identifier()

@@ -36,7 +36,7 @@ def test_metrics_sum_the_requests_of_every_worker(database_uri, separate_port):
     assert requests_counted(scrape, "/services/rest/health") == 20
 
 
-def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller):
+def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller, db):
     make_reseller()
     slow = {"ARGON2_TIME_COST": 100, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
     with Gunicorn(MONGODB_URI=database_uri, **slow) as server:
@@ -44,7 +44,11 @@ def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller):
         params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
         request = threading.Thread(target=lambda: answer.update(result=call(server.url("/services/rest/customer-user/create"), params)))
         request.start()
-        time.sleep(1)  # the request is being worked on (hashing the new password takes a few seconds)
+        # A worker has the request once it has authenticated the reseller (a full check is counted, then forgotten);
+        # hashing the new user's password then takes seconds.
+        while db.resellers.find_one({"name": "acme"}).get("authFailuresVersion", 0) < 2:
+            assert request.is_alive(), answer
+            time.sleep(0.02)
         server.process.send_signal(signal.SIGTERM)
         request.join(timeout=60)
         assert server.process.wait(timeout=60) == 0

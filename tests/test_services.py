@@ -1,52 +1,135 @@
-"""The service layer on its own, with an in-memory repository in place of MongoDB."""
-from datetime import datetime, timezone
+"""The service layer on its own, with a repository of plain dicts in place of MongoDB."""
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from bson import ObjectId
 
-from app import services
-from app.exceptions import AuthenticationFailed, CustomerNotFound
-from app.model import Credentials, NewUser, Origin, UserRequest
-from app.passwords import Hasher
-from app.services import FailureLimits
+from app.adapters.passwords import Hasher
+from app.domain.exceptions import (
+    AuthenticationFailed,
+    CustomerExists,
+    CustomerNotFound,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    TooManyFailures,
+    UserExists,
+)
+from app.domain.model import (
+    AuditEntry,
+    Credentials,
+    CustomerRequest,
+    CustomerUserRequest,
+    Event,
+    FailedName,
+    IdempotencyKey,
+    NewCustomer,
+    NewUser,
+    Origin,
+    Reseller,
+    UserRequest,
+)
+from app.domain.throttling import FailureLimits
+from app.service_layer import services
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 ORIGIN = Origin(client="192.0.2.1", request_id="r1")
-LIMITS = FailureLimits(per_client=10, per_reseller=100, window_seconds=900)
+LIMITS = FailureLimits(per_client=3, per_reseller=5, window_seconds=900)
 
 
-class InMemoryRepository:
-    def __init__(self, resellers=(), customers=()):
-        self.resellers = {reseller["name"]: reseller for reseller in resellers}
-        self.customers = set(customers)
-        self.users = []
+class FakeRepository:
+    """The repository's contract over dicts: unique names and keys, failures counted only on the version read."""
 
-    def find_reseller(self, name):
+    def __init__(self, resellers=()):
+        self.resellers = {reseller.name: reseller for reseller in resellers}
+        self.failed_names = {}
+        self.customers, self.users, self.credits = {}, {}, []
+        self.known = set()
+        self.counts_to_lose = 0
+
+    def reseller_named(self, name):
         return self.resellers.get(name)
 
-    def recent_failures(self, name, since, limit):
-        return []
+    def failed_name(self, name):
+        return self.failed_names.get(name, FailedName(name))
 
-    def record_failure(self, name, client, created_at):
-        pass
+    def count_failure(self, counted, failures, expires_at):
+        if self.counts_to_lose:
+            self.counts_to_lose -= 1
+            return False
+        stored = self.resellers.get(counted.name) if isinstance(counted, Reseller) else self.failed_name(counted.name)
+        if stored.failures_version != counted.failures_version:
+            return False
+        changed = replace(stored, failures=failures, failures_version=stored.failures_version + 1)
+        (self.resellers if isinstance(counted, Reseller) else self.failed_names)[counted.name] = changed
+        return True
 
-    def customer_belongs_to(self, customer_id, reseller_id):
-        return (customer_id, reseller_id) in self.customers
+    def forget_failures(self, reseller_id, client=None):
+        for name, reseller in self.resellers.items():
+            if reseller.id == reseller_id:
+                kept = tuple(f for f in reseller.failures if client and f.client != client)
+                self.resellers[name] = replace(reseller, failures=kept, failures_version=reseller.failures_version + 1)
 
-    def insert_user(self, user, password_hash, **fields):
-        fields["reseller_id"] = fields.pop("reseller")["_id"]
-        self.users.append((user, password_hash, fields))
-        return {"customerId": fields["customer_id"], "userId": ObjectId()}
+    def note_known_client(self, reseller_id, client, at):
+        self.known.add((reseller_id, client))
+
+    def is_known_client(self, reseller_id, client, since):
+        return (reseller_id, client) in self.known
+
+    def add_customer(self, customer):
+        if any(c.name == customer.name or (customer.idempotency and c.idempotency and c.reseller_id == customer.reseller_id
+               and c.idempotency.key == customer.idempotency.key) for c in self.customers.values()):
+            raise CustomerExists(customer.name)
+        self.customers[customer.id] = customer
+
+    def add_user(self, user):
+        if any(u.username == user.username or (user.idempotency and u.idempotency and u.reseller_id == user.reseller_id
+               and u.idempotency.key == user.idempotency.key) for u in self.users.values()):
+            raise UserExists(user.username)
+        self.users[user.id] = user
+
+    def add_credit(self, entry):
+        self.credits.append(entry)
+
+    def customer_of(self, reseller_id, customer_id):
+        found = self.customers.get(customer_id)
+        return found if found and found.reseller_id == reseller_id else None
+
+    def customer_with_key(self, reseller_id, key):
+        return next((c for c in self.customers.values() if c.idempotency and c.idempotency.key == key), None)
+
+    def user_with_key(self, reseller_id, key):
+        return next((u for u in self.users.values() if u.idempotency and u.idempotency.key == key), None)
+
+
+class FakeUnitOfWork:
+    """Writes together undo each other's inserts when one fails, as a transaction would."""
+
+    def __init__(self, repository):
+        self.repository = repository
+
+    def together(self, write):
+        saved = (dict(self.repository.customers), dict(self.repository.users), list(self.repository.credits))
+        try:
+            return write(self.repository)
+        except BaseException:
+            self.repository.customers, self.repository.users, self.repository.credits = saved
+            raise
 
 
 class CountingHasher(Hasher):
     def __init__(self):
         super().__init__(time_cost=1, memory_kib=8, parallelism=1)
         self.hashed = 0
+        self.verified = 0
 
     def hash(self, password):
         self.hashed += 1
         return super().hash(password)
+
+    def verify(self, stored_hash, password):
+        self.verified += 1
+        return super().verify(stored_hash, password)
 
 
 @pytest.fixture
@@ -56,45 +139,155 @@ def hasher():
 
 @pytest.fixture
 def reseller(hasher):
-    return {"_id": ObjectId(), "name": "acme", "passwordHash": hasher.hash("pw"), "active": True, "freeCredits": 10}
+    return Reseller(ObjectId(), "acme", hasher.hash("pw"), active=True, free_credits=10, created_at=NOW)
 
 
-def user_request(customer_id, password="pw"):
-    return UserRequest(Credentials("acme", password), customer_id, NewUser("u", "user pw", email="a@b.com", phone_number="1"))
+def uow_with(*resellers):
+    return FakeUnitOfWork(FakeRepository(resellers))
+
+
+def authenticate(uow, hasher, password="pw", name="acme", client=ORIGIN.client, now=NOW):
+    return services.authenticate(Credentials(name, password), Origin(client), uow=uow, hasher=hasher,
+                                 clock=lambda: now, limits=LIMITS)
+
+
+def test_the_right_password_of_an_active_reseller_authenticates(hasher, reseller):
+    assert authenticate(uow_with(reseller), hasher) == reseller
 
 
 def test_a_disabled_reseller_with_the_right_password_is_refused(hasher, reseller):
-    repository = InMemoryRepository([{**reseller, "active": False}])
     with pytest.raises(AuthenticationFailed):
-        services.authenticate(Credentials("acme", "pw"), ORIGIN, repository=repository, hasher=hasher, clock=lambda: NOW,
-                              limits=LIMITS)
+        authenticate(uow_with(replace(reseller, active=False)), hasher)
 
 
-def test_an_unknown_reseller_is_refused(hasher):
+def test_an_unknown_reseller_is_refused_and_its_failure_counted_like_a_known_ones(hasher):
+    uow = uow_with()
     with pytest.raises(AuthenticationFailed):
-        services.authenticate(Credentials("ghost", "pw"), ORIGIN, repository=InMemoryRepository(), hasher=hasher,
-                              clock=lambda: NOW, limits=LIMITS)
+        authenticate(uow, hasher, name="ghost")
+    assert [f.client for f in uow.repository.failed_name("ghost").failures] == [ORIGIN.client]
+
+
+def test_a_name_that_failed_too_often_is_refused_before_its_password_is_checked(hasher, reseller):
+    uow = uow_with(reseller)
+    for _ in range(LIMITS.per_client):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(uow, hasher, password="wrong")
+    checked = hasher.verified
+    with pytest.raises(TooManyFailures) as refused:
+        authenticate(uow, hasher)
+    assert hasher.verified == checked and refused.value.retry_after == 900
+
+
+def test_a_success_forgets_the_failures_of_its_client_only(hasher, reseller):
+    uow = uow_with(reseller)
+    for client in ("192.0.2.1", "192.0.2.2"):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(uow, hasher, password="wrong", client=client)
+    authenticate(uow, hasher, client="192.0.2.1")
+    assert [f.client for f in uow.repository.reseller_named("acme").failures] == ["192.0.2.2"]
+
+
+def test_a_count_that_lost_a_race_is_checked_again_on_what_won(hasher, reseller):
+    uow = uow_with(reseller)
+    uow.repository.counts_to_lose = 2
+    with pytest.raises(AuthenticationFailed):
+        authenticate(uow, hasher, password="wrong")
+    assert len(uow.repository.reseller_named("acme").failures) == 1
+
+
+def test_the_ceiling_on_all_addresses_spares_a_client_that_authenticated_lately(hasher, reseller):
+    uow = uow_with(reseller)
+    authenticate(uow, hasher, client="203.0.113.7")
+    for number in range(LIMITS.per_reseller):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(uow, hasher, password="wrong", client=f"198.51.100.{number}")
+    with pytest.raises(TooManyFailures):
+        authenticate(uow, hasher, client="198.51.100.200")
+    assert authenticate(uow, hasher, client="203.0.113.7").name == "acme"
+
+
+def test_failures_older_than_the_window_no_longer_count(hasher, reseller):
+    uow = uow_with(reseller)
+    for _ in range(LIMITS.per_client):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(uow, hasher, password="wrong")
+    later = NOW + timedelta(seconds=LIMITS.window_seconds + 1)
+    assert authenticate(uow, hasher, now=later).name == "acme"
 
 
 def test_a_user_for_a_customer_of_another_reseller_is_refused_before_any_hashing(hasher, reseller):
-    someone_elses = ObjectId()
-    repository = InMemoryRepository([reseller], customers=[(someone_elses, ObjectId())])
-    hasher.hashed = 0
+    uow = uow_with(reseller)
+    request = UserRequest(Credentials("acme", "pw"), ObjectId(), NewUser("u", "user pw", email="a@b.com"))
+    hashed = hasher.hashed
     with pytest.raises(CustomerNotFound):
-        services.create_user(reseller, user_request(someone_elses), ORIGIN, repository=repository, hasher=hasher,
-                             clock=lambda: NOW)
-    assert hasher.hashed == 0 and repository.users == []
+        services.create_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
+    assert hasher.hashed == hashed and uow.repository.users == {}
 
 
-def test_a_user_is_stored_with_a_hash_of_its_password_and_the_resellers_ids(hasher, reseller):
-    customer_id = ObjectId()
-    repository = InMemoryRepository([reseller], customers=[(customer_id, reseller["_id"])])
-    services.create_user(reseller, user_request(customer_id), ORIGIN, repository=repository, hasher=hasher,
-                         clock=lambda: NOW)
-    [(user, password_hash, fields)] = repository.users
-    assert hasher.verify(password_hash, "user pw")
-    assert fields == {"customer_id": customer_id, "reseller_id": reseller["_id"], "origin": ORIGIN, "created_at": NOW,
-                      "claim": None}
+def test_a_user_is_stored_with_a_hash_of_its_password_its_resellers_ids_and_its_creation(hasher, reseller):
+    uow = uow_with(reseller)
+    customer = services.create_customer(reseller, CustomerRequest(Credentials("acme", "pw"), NewCustomer("shop")),
+                                        ORIGIN, None, uow=uow, clock=lambda: NOW)
+    request = UserRequest(Credentials("acme", "pw"), customer.customer_id, NewUser("u", "user pw", email="a@b.com"))
+    created = services.create_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
+    user = uow.repository.users[created.user_id]
+    assert hasher.verify(user.password_hash, "user pw")
+    assert (user.customer_id, user.reseller_id, user.created) == (customer.customer_id, reseller.id,
+                                                                   Event("user.create", NOW, ORIGIN))
+
+
+def create_twice(uow, reseller, first_key, second_key, name="shop"):
+    def create(key, customer_name):
+        request = CustomerRequest(Credentials("acme", "pw"), NewCustomer(customer_name))
+        return services.create_customer(reseller, request, ORIGIN, key, uow=uow, clock=lambda: NOW)
+
+    return create(first_key, "shop"), create(second_key, name)
+
+
+def test_a_second_create_with_the_same_key_and_fingerprint_is_the_first_ones_ids_replayed(reseller):
+    key = IdempotencyKey("k", "fingerprint")
+    first, again = create_twice(uow_with(reseller), reseller, key, key)
+    assert (again.customer_id, again.replayed, first.replayed) == (first.customer_id, True, False)
+
+
+def test_the_same_key_with_another_fingerprint_is_reused(reseller):
+    with pytest.raises(IdempotencyKeyReused):
+        create_twice(uow_with(reseller), reseller, IdempotencyKey("k", "one"), IdempotencyKey("k", "two"), name="other")
+
+
+def test_a_taken_name_without_a_key_stays_taken(reseller):
+    with pytest.raises(CustomerExists):
+        create_twice(uow_with(reseller), reseller, None, None)
+
+
+def test_a_key_whose_customer_has_no_user_yet_is_in_flight(hasher, reseller):
+    uow = uow_with(reseller)
+    key = IdempotencyKey("k", "f")
+    request = CustomerUserRequest(Credentials("acme", "pw"), NewCustomer("c"), NewUser("c", "p"), False)
+    uow.repository.add_customer(services.new_customer(request.customer, reseller, Event("x", NOW, ORIGIN), key=key))
+    with pytest.raises(IdempotencyKeyInFlight):
+        services.create_customer_with_user(reseller, request, ORIGIN, key, uow=uow, hasher=hasher, clock=lambda: NOW)
+
+
+def test_a_customer_and_user_are_written_together_or_not_at_all(hasher, reseller):
+    uow = uow_with(reseller)
+    taken = UserRequest(Credentials("acme", "pw"), ObjectId(), NewUser("taken", "p"))
+    uow.repository.add_user(services.new_user(taken.user, "hash", ObjectId(), reseller, Event("x", NOW, ORIGIN)))
+    request = CustomerUserRequest(Credentials("acme", "pw"), NewCustomer("c"), NewUser("taken", "p"), True)
+    with pytest.raises(UserExists):
+        services.create_customer_with_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
+    assert (uow.repository.customers, uow.repository.credits) == ({}, [])
+
+
+def test_a_customer_and_its_first_user_created_together_are_one_audit_entry():
+    event = Event("customer-user.create", NOW, ORIGIN)
+    reseller_id, customer_id, user_id = ObjectId(), ObjectId(), ObjectId()
+    entries = [AuditEntry(event, reseller_id, customer_id), AuditEntry(event, reseller_id, customer_id, user_id),
+               AuditEntry(Event("customer.update", NOW + timedelta(seconds=1), ORIGIN, ("billing_type",)), reseller_id,
+                          customer_id)]
+    trail = services.audit_trail(entries, limit=10)
+    assert [(entry.event.action, entry.user_id) for entry in trail] == [("customer.update", None),
+                                                                        ("customer-user.create", user_id)]
 
 
 def test_credentials_never_show_the_password_in_their_repr():

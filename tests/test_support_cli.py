@@ -9,7 +9,7 @@ def test_customer_show_gives_ids_reseller_settings_credits_and_users(client, run
     output = runner.invoke(args=["customer", "show", "shop"]).output
     fields = dict(line.split(None, 1) for line in output.splitlines())
     assert fields["id"] == str(customer["_id"])
-    assert fields["reseller"] == f"acme ({reseller['_id']})"
+    assert fields["reseller"] == f"acme ({reseller.id})"
     assert fields["integrationId"] == '""'
     assert (fields["billingType"], fields["moCharge"], fields["credits"], fields["users"]) == ("POST_PAID", "0", "10", "1")
     assert fields["createdAt"].endswith("UTC")

@@ -38,11 +38,11 @@ def test_a_user_is_stored_with_ids_as_objectids_a_normalized_email_and_only_give
     create(client, user_params)
     stored = db.users.find_one({"username": "jdoe"})
     assert set(stored) == {
-        "_id", "username", "passwordHash", "customerId", "resellerId", "email", "phoneNumber",
-        "swappingSourceAddressAllowed", "createdAt",
+        "_id", "username", "usernameKey", "passwordHash", "customerId", "resellerId", "email", "phoneNumber",
+        "swappingSourceAddressAllowed", "active", "createdAt", "createdBy",
     }
     assert stored["customerId"] == ObjectId(user_params["customerId"])
-    assert stored["resellerId"] == reseller["_id"]
+    assert stored["resellerId"] == reseller.id
     assert stored["email"] == "John.Doe@example.com"
     assert stored["phoneNumber"] == "+48 999 444 111"
     assert stored["swappingSourceAddressAllowed"] is False

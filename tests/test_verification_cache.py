@@ -1,8 +1,8 @@
 """The reseller verification cache: successes remembered briefly, never failures, never stale."""
 import pytest
 
-from app.passwords import Hasher, VerificationCache
-from tests.conftest import RESELLER
+from app.adapters.passwords import VerificationCache
+from tests.conftest import RESELLER, provisioning
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 
@@ -15,72 +15,61 @@ class Clock:
         return self.now
 
 
-class CountingHasher(Hasher):
-    """A Hasher that counts the argon2 verifications it really runs."""
-
-    def __init__(self, cache):
-        super().__init__(time_cost=1, memory_kib=8, parallelism=1, cache=cache)
-        self.argon2_runs = 0
-
-    def _matches(self, stored_hash, password):
-        self.argon2_runs += 1
-        return super()._matches(stored_hash, password)
-
-
 @pytest.fixture
 def clock():
     return Clock()
 
 
 @pytest.fixture
-def hasher(clock):
-    return CountingHasher(VerificationCache(seconds=60, max_entries=2, clock=clock))
+def cache(clock):
+    return VerificationCache(seconds=60, max_entries=2, clock=clock)
 
 
-@pytest.fixture
-def stored(hasher):
-    return hasher.hash("right")
+def test_a_remembered_success_is_known_for_its_ttl_and_then_forgotten(cache, clock):
+    cache.remember("$stored", "right")
+    assert cache.remembers("$stored", "right")
+    clock.now += 59
+    assert cache.remembers("$stored", "right")
+    clock.now += 1
+    assert not cache.remembers("$stored", "right")
 
 
-def test_a_success_is_remembered_so_argon2_runs_once(hasher, stored):
-    assert hasher.verify(stored, "right") and hasher.verify(stored, "right")
-    assert hasher.argon2_runs == 1
+def test_only_the_same_password_against_the_same_stored_hash_is_remembered(cache):
+    cache.remember("$stored", "right")
+    assert not cache.remembers("$stored", "wrong")
+    assert not cache.remembers("$replaced", "right")
 
 
-def test_a_failure_is_never_remembered(hasher, stored):
-    assert not hasher.verify(stored, "wrong") and not hasher.verify(stored, "wrong")
-    assert hasher.argon2_runs == 2
-
-
-def test_a_remembered_success_expires_after_the_ttl(hasher, stored, clock):
-    hasher.verify(stored, "right")
-    clock.now += 60
-    assert hasher.verify(stored, "right")
-    assert hasher.argon2_runs == 2
-
-
-def test_a_new_stored_hash_is_verified_afresh(hasher, stored):
-    hasher.verify(stored, "right")
-    replaced = hasher.hash("new")
-    assert not hasher.verify(replaced, "right")
-    assert hasher.argon2_runs == 2
-
-
-def test_the_cache_keeps_at_most_its_bound_dropping_the_oldest(hasher, stored):
-    others = [hasher.hash("b"), hasher.hash("c")]
-    hasher.verify(stored, "right")
-    hasher.verify(others[0], "b")
-    hasher.verify(others[1], "c")
-    hasher.verify(stored, "right")
-    assert hasher.argon2_runs == 4
+def test_the_cache_keeps_at_most_its_bound_dropping_the_oldest(cache):
+    for stored in ("$a", "$b", "$c"):
+        cache.remember(stored, "right")
+    assert [cache.remembers(stored, "right") for stored in ("$a", "$b", "$c")] == [False, True, True]
 
 
 def test_a_ttl_of_zero_disables_the_cache(clock):
-    hasher = CountingHasher(VerificationCache(seconds=0, max_entries=10, clock=clock))
-    stored = hasher.hash("right")
-    hasher.verify(stored, "right")
-    hasher.verify(stored, "right")
-    assert hasher.argon2_runs == 2
+    cache = VerificationCache(seconds=0, max_entries=10, clock=clock)
+    cache.remember("$stored", "right")
+    assert not cache.remembers("$stored", "right")
+
+
+def test_the_service_runs_argon2_once_for_a_reseller_it_verified_lately(client, reseller, app, monkeypatch):
+    hasher = provisioning(app).hasher
+    runs = []
+    verify = hasher.verify
+    monkeypatch.setattr(hasher, "verify", lambda *args: runs.append(1) or verify(*args))
+    for name in ("one", "two", "three"):
+        assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": name}).status_code == 201
+    assert len(runs) == 1
+
+
+def test_a_wrong_password_is_never_remembered(client, reseller, app, monkeypatch):
+    hasher = provisioning(app).hasher
+    runs = []
+    verify = hasher.verify
+    monkeypatch.setattr(hasher, "verify", lambda *args: runs.append(1) or verify(*args))
+    for _ in range(2):
+        assert client.post(CUSTOMER_CREATE, data={**RESELLER, "resellerPassword": "wrong", "name": "x"}).status_code == 401
+    assert len(runs) == 2
 
 
 def test_the_cache_key_is_not_the_password_or_a_plain_hash_of_it():

@@ -14,8 +14,8 @@ from prometheus_client import (
     start_http_server,
 )
 
-from app import errors
-from app.exceptions import AuthenticationFailed, TooManyFailures
+from app.domain.exceptions import AuthenticationFailed, TooManyFailures
+from app.web import errors
 
 REQUESTS = Counter(
     "provisioning_requests", "Requests answered, by endpoint, HTTP code and contract status",

@@ -1,8 +1,8 @@
-"""The three endpoints' parameters: names as the API spells them, rules from app.fields."""
+"""The endpoints' parameters: names as the API spells them, rules from app.web.fields."""
 from marshmallow import EXCLUDE, Schema, post_load, pre_load
 
-from app import fields
-from app.model import Credentials, CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
+from app.domain.model import Credentials, CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
+from app.web import fields
 
 MO_CHARGE_MAX = 1_000_000_000
 
@@ -36,9 +36,13 @@ class CustomerCreateSchema(ResellerSchema):
     billing_type = fields.Choice(("PRE_PAID", "POST_PAID"), data_key="billingType")
     mo_charge = fields.WholeNumber(minimum=0, maximum=MO_CHARGE_MAX, data_key="moCharge")
 
+    dry_run = fields.Flag(data_key="dryRun")
+
     @post_load
     def make_request(self, data, **kwargs):
-        return CustomerRequest(self.credentials(data), NewCustomer(**data))
+        credentials = self.credentials(data)
+        dry_run = data.pop("dry_run", False)
+        return CustomerRequest(credentials, NewCustomer(**data), dry_run)
 
 
 class UserFields(ResellerSchema):
@@ -62,11 +66,13 @@ class UserCreateSchema(UserFields):
     mo_push = fields.PushConfig(data_key="moPush")
     final_status_push = fields.PushConfig(data_key="finalStatusPush")
     swapping_source_address_allowed = fields.Flag(data_key="swappingSourceAddressAllowed")
+    dry_run = fields.Flag(data_key="dryRun")
 
     @post_load
     def make_request(self, data, **kwargs):
         credentials = self.credentials(data)
-        return UserRequest(credentials, data.pop("customer_id"), NewUser(**data))
+        dry_run = data.pop("dry_run", False)
+        return UserRequest(credentials, data.pop("customer_id"), NewUser(**data), dry_run)
 
 
 class CustomerUserCreateSchema(UserFields):
@@ -77,10 +83,21 @@ class CustomerUserCreateSchema(UserFields):
     email = fields.Email()
     phone_number = fields.PhoneNumber(data_key="phoneNumber")
     apply_free_credits = fields.Flag(data_key="applyFreeCredits", required=True)
+    dry_run = fields.Flag(data_key="dryRun")
 
     @post_load
     def make_request(self, data, **kwargs):
         credentials = self.credentials(data)
         customer = NewCustomer(name=data.pop("customer"))
         apply_free_credits = data.pop("apply_free_credits")
-        return CustomerUserRequest(credentials, customer, NewUser(**data), apply_free_credits)
+        dry_run = data.pop("dry_run", False)
+        return CustomerUserRequest(credentials, customer, NewUser(**data), apply_free_credits, dry_run)
+
+
+class Schemas:
+    """The endpoints' schemas, built once per app with the settings their rules depend on."""
+
+    def __init__(self, *, allow_private_push_targets=False):
+        self.customer_create = CustomerCreateSchema()
+        self.user_create = UserCreateSchema(allow_private_push_targets=allow_private_push_targets)
+        self.customer_user_create = CustomerUserCreateSchema()

@@ -1,15 +1,6 @@
 """Conditions the service reports to its caller, each named for what happened."""
 
 
-class RequestInvalid(Exception):
-    """The request's body or parameters break the contract; errors maps parameter names to messages."""
-
-    def __init__(self, message, errors=None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-
 class AuthenticationFailed(Exception):
     """The reseller is unknown, disabled, or gave the wrong password: the caller is not told which."""
 
@@ -17,21 +8,25 @@ class AuthenticationFailed(Exception):
 class TooManyFailures(Exception):
     """The reseller name failed to authenticate too often lately; try again after retry_after seconds."""
 
-    def __init__(self, retry_after):
+    def __init__(self, retry_after: int):
         super().__init__(retry_after)
         self.retry_after = retry_after
 
 
 class CustomerExists(Exception):
-    """A customer with this name already exists, under any reseller."""
+    """A customer with this name, or one that looks the same, already exists, under any reseller."""
 
 
 class UserExists(Exception):
-    """A user with this username already exists."""
+    """A user with this username, or one that looks the same, already exists."""
 
 
 class CustomerNotFound(Exception):
-    """No customer with this id belongs to the calling reseller."""
+    """No customer with this id (or name) belongs to the calling reseller."""
+
+
+class UserNotFound(Exception):
+    """No user with this id or username belongs to the calling reseller."""
 
 
 class IdempotencyKeyReused(Exception):

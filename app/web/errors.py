@@ -3,26 +3,30 @@ import logging
 
 from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WriteConcernError, WTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from app.exceptions import (
+from app.domain.exceptions import (
     AuthenticationFailed,
     CustomerExists,
     CustomerNotFound,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
-    RequestInvalid,
     TooManyFailures,
     UserExists,
+    UserNotFound,
 )
+from app.web.fields import RequestInvalid
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("app.events")
 
+DONE = 0
 INVALID = 1
 DATABASE_UNAVAILABLE = 98
 INTERNAL_ERROR = 99
+# The first request with the key runs for at most a request's deadline; a retry soon after is likely to find it done.
+IN_FLIGHT_RETRY_AFTER_SECONDS = 1
 
 DOMAIN_ERRORS = {
     AuthenticationFailed: (2, 401, "reseller authentication failed"),
@@ -32,7 +36,11 @@ DOMAIN_ERRORS = {
     TooManyFailures: (6, 429, "too many failed authentications; try again later"),
     IdempotencyKeyReused: (7, 422, "this Idempotency-Key was used before with other parameters"),
     IdempotencyKeyInFlight: (8, 409, "the first request with this Idempotency-Key is still running; retry later"),
+    UserNotFound: (9, 404, "user not found: no such user belongs to the reseller"),
 }
+# Errors after which the outcome of a write is unknown, or the database could not settle it in time: the caller
+# retries (with its Idempotency-Key, which then answers the first outcome).
+UNKNOWN_OUTCOME_LABELS = ("TransientTransactionError", "UnknownTransactionCommitResult", "RetryableWriteError")
 
 HTTP_MESSAGES = {
     404: "no such endpoint: {method} {path}",
@@ -43,11 +51,18 @@ HTTP_MESSAGES = {
 }
 
 
-def error_response(status, http_code, message, **extra):
-    """Answer an error in the contract's shape: status, message, anything else it needs, and the request id."""
-    response = jsonify({"status": status, "message": message, **extra, "requestId": g.get("request_id")})
+def answer(body, http_code, headers=None):
+    """An answer of the contract: a JSON object whose status the access log and metrics read from here."""
+    response = jsonify(body)
     response.status_code = http_code
+    response.headers.update(headers or {})
+    g.contract_status = body["status"]
     return response
+
+
+def error_response(status, http_code, message, headers=None, **extra):
+    """Answer an error in the contract's shape: status, message, anything else it needs, and the request id."""
+    return answer({"status": status, "message": message, **extra, "requestId": g.get("request_id")}, http_code, headers)
 
 
 def invalid(message, errors):
@@ -63,19 +78,25 @@ def handle(error):
     if isinstance(error, RequestInvalid):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:
-        response = error_response(*DOMAIN_ERRORS[type(error)])
-        if isinstance(error, TooManyFailures):
-            events.warning("authentication throttled", extra={"client": request.remote_addr, "retryAfter": error.retry_after})
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        return error_response(*DOMAIN_ERRORS[type(error)], headers=retry_after(error))
     if is_database_unavailable(error):
-        response = error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later")
-        response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
-        return response
+        log.warning("database unavailable or outcome unknown: %s", type(error).__name__)
+        return error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later",
+                              {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
     if isinstance(error, HTTPException) and error.code < 500:
         return http_error(error)
     log.exception("internal error on %s %s", request.method, request.path)
     return error_response(INTERNAL_ERROR, 500, "internal error")
+
+
+def retry_after(error):
+    """The Retry-After header of an error the caller may retry, else none."""
+    if isinstance(error, TooManyFailures):
+        events.warning("authentication throttled", extra={"client": request.remote_addr, "retryAfter": error.retry_after})
+        return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, IdempotencyKeyInFlight):
+        return {"Retry-After": str(IN_FLIGHT_RETRY_AFTER_SECONDS)}
+    return None
 
 
 def http_error(error):
@@ -88,21 +109,13 @@ def http_error(error):
         content_type=request.mimetype,
         name=error.name,
     )
-    response = error_response(INVALID, error.code, message, errors={})
     allow = dict(error.get_headers()).get("Allow")
-    if allow:
-        response.headers["Allow"] = allow
-    return response
+    return error_response(INVALID, error.code, message, {"Allow": allow} if allow else None, errors={})
 
 
 def is_database_unavailable(error):
-    """Tell whether an error means the database cannot be reached or could not settle in time."""
-    if isinstance(error, ConnectionFailure):
+    """Tell whether an error means the database cannot be reached, did not settle in time, or left the outcome of a
+    write unknown (a write concern not met, a commit whose result was lost)."""
+    if isinstance(error, (ConnectionFailure, ExecutionTimeout, WriteConcernError, WTimeoutError)):
         return True
-    return isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError")
-
-
-def contract_status(response):
-    """The contract status a response carries, or None when it carries none."""
-    body = response.get_json(silent=True) if response.is_json else None
-    return body.get("status") if isinstance(body, dict) else None
+    return isinstance(error, PyMongoError) and any(error.has_error_label(label) for label in UNKNOWN_OUTCOME_LABELS)

@@ -4,8 +4,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from app.exceptions import RequestInvalid
-from app.fields import NOT_UTF8, group_pairs, refuse_constant
+from app.web.fields import NOT_UTF8, RequestInvalid, group_pairs, refuse_constant
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"

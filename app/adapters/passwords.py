@@ -5,6 +5,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,20 +14,21 @@ from argon2.exceptions import InvalidHashError, VerificationError
 class VerificationCache:
     """Remembers successful verifications for a while, under a key only this process can compute."""
 
-    def __init__(self, *, seconds, max_entries, clock=time.monotonic, on_lookup=lambda hit: None):
+    def __init__(self, *, seconds: int, max_entries: int, clock: Callable[[], float] = time.monotonic,
+                 on_lookup: Callable[[bool], None] = lambda hit: None):
         self._seconds = seconds
         self._on_lookup = on_lookup
         self._max_entries = max_entries
         self._clock = clock
         self._key = secrets.token_bytes(32)
-        self._expiries = OrderedDict()
+        self._expiries: OrderedDict[bytes, float] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _digest(self, stored_hash, password):
+    def _digest(self, stored_hash: str, password: str) -> bytes:
         message = stored_hash.encode() + b"\0" + password.encode()
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
-    def remembers(self, stored_hash, password):
+    def remembers(self, stored_hash: str, password: str) -> bool:
         """Tell whether password was verified against stored_hash less than the configured time ago."""
         if self._seconds <= 0:
             return False
@@ -39,7 +41,7 @@ class VerificationCache:
         self._on_lookup(fresh)
         return fresh
 
-    def remember(self, stored_hash, password):
+    def remember(self, stored_hash: str, password: str) -> None:
         """Record that password matches stored_hash, dropping the oldest entry when full."""
         if self._seconds <= 0:
             return
@@ -54,31 +56,28 @@ class VerificationCache:
 class Hasher:
     """Hashes new passwords and verifies presented ones with one set of argon2id parameters."""
 
-    def __init__(self, *, time_cost, memory_kib, parallelism, cache=None):
+    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, cache: VerificationCache | None = None):
         self._argon2 = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
         self._dummy_hash = self._argon2.hash("no reseller has this password")
         self._cache = cache or VerificationCache(seconds=0, max_entries=0)
 
-    def hash(self, password):
+    def hash(self, password: str) -> str:
         """Return the PHC string of a new argon2id hash of password."""
         return self._argon2.hash(password)
 
-    def verify(self, stored_hash, password):
-        """Tell whether password matches stored_hash; with no stored hash, spend the same time and say no."""
-        if stored_hash is None:
-            self._matches(self._dummy_hash, password)
-            return False
-        if self._cache.remembers(stored_hash, password):
-            return True
-        matches = self._matches(stored_hash, password)
-        if matches:
-            self._cache.remember(stored_hash, password)
-        return matches
-
-    def _matches(self, stored_hash, password):
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """Tell whether password matches stored_hash, by a full verification; with no hash, spend the same and say no."""
         try:
-            return self._argon2.verify(stored_hash, password)
+            return self._argon2.verify(stored_hash or self._dummy_hash, password) and stored_hash is not None
         except (VerificationError, InvalidHashError):
             return False
+
+    def verified_lately(self, stored_hash: str, password: str) -> bool:
+        """Tell whether this process verified password against stored_hash lately (see VerificationCache)."""
+        return self._cache.remembers(stored_hash, password)
+
+    def remember(self, stored_hash: str, password: str) -> None:
+        """Note that password matched stored_hash, so that verified_lately says so for a while."""
+        self._cache.remember(stored_hash, password)

@@ -4,8 +4,7 @@ import functools
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from app import errors, idempotency
-from app.exceptions import (
+from app.domain.exceptions import (
     AuthenticationFailed,
     CustomerExists,
     CustomerNotFound,
@@ -14,7 +13,8 @@ from app.exceptions import (
     TooManyFailures,
     UserExists,
 )
-from app.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
+from app.web import errors, headers
+from app.web.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
 
 MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
 ENDPOINTS = {
@@ -43,6 +43,12 @@ ERROR = {
         "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
 }
+DRY_RUN_PASSED = {
+    "description": "dryRun=true: the create would succeed; nothing was written (status 0)",
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status", "dryRun"], "additionalProperties": False,
+        "properties": {"status": {"type": "integer", "enum": [0]}, "dryRun": {"type": "boolean", "enum": [True]}}}}},
+}
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 
 
@@ -70,13 +76,13 @@ def document():
         spec.path(path=path, operations={"post": {
             "summary": summary,
             "parameters": [{
-                "in": "header", "name": idempotency.HEADER, "required": False,
+                "in": "header", "name": headers.IDEMPOTENCY_HEADER, "required": False,
                 "description": "retry safely: a repeat with the same key gets the first answer",
-                "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.KEY_MAX_LENGTH,
+                "schema": {"type": "string", "minLength": 1, "maxLength": headers.KEY_MAX_LENGTH,
                            "pattern": "^[!-~]+$"},
             }],
             "requestBody": body,
-            "responses": {"201": created(ids), **error_responses(conditions + ALWAYS)},
+            "responses": {"200": DRY_RUN_PASSED, "201": created(ids), **error_responses(conditions + ALWAYS)},
         }})
     spec.path(path="/services/rest/health", operations={"get": {
         "summary": "Whether the service and its database answer",

@@ -16,6 +16,15 @@ NO_CONTROLS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
 NOT_BLANK_OR_INVISIBLE = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff]+$"
 
 
+class RequestInvalid(Exception):
+    """The request's body breaks the contract as a whole (not one parameter); errors maps parameters to messages."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
 class Refused:
     """A parameter value the body parser already refused, and why (given twice, not UTF-8, ...)."""
 

@@ -1,0 +1,77 @@
+"""The composition root: the MongoDB client, repository, hasher, clock and limits, built once per process."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo import MongoClient, monitoring
+
+from app.adapters.passwords import Hasher, VerificationCache
+from app.adapters.repository import MongoRepository
+from app.domain.throttling import FailureLimits
+from app.service_layer.unit_of_work import MongoUnitOfWork
+
+# Health answers whether the database answers now; it must not wait as long as a request rides out a failover.
+HEALTH_DEADLINE_SECONDS = 2.0
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """What the service's endpoints and commands work with."""
+
+    repository: MongoRepository
+    hasher: Hasher
+    clock: Callable[[], datetime]
+    limits: FailureLimits
+    idempotency_secret: bytes
+    deadline_seconds: float
+    default_free_credits: int
+
+    def unit_of_work(self, deadline_seconds: float | None = None) -> MongoUnitOfWork:
+        """A unit of work for one request or command, within its deadline."""
+        return MongoUnitOfWork(self.repository, deadline_seconds=deadline_seconds or self.deadline_seconds)
+
+    def health_unit_of_work(self) -> MongoUnitOfWork:
+        return self.unit_of_work(min(HEALTH_DEADLINE_SECONDS, self.deadline_seconds))
+
+
+def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_now,
+              event_listeners: Sequence[monitoring._EventListener] = (),
+              on_cache_lookup: Callable[[bool], None] = lambda hit: None) -> Provisioning:
+    """Build the collaborators from the settings once; the MongoDB client connects on first use (after a fork)."""
+    deadline_ms = settings["MONGODB_TIMEOUT_MS"]
+    client: MongoClient = MongoClient(
+        settings["MONGODB_URI"],
+        # One deadline bounds all of a request's database work (pymongo.timeout in the unit of work); waiting
+        # for a primary is bounded by it too, so that a request rides out an election that ends in time.
+        serverSelectionTimeoutMS=deadline_ms,
+        tz_aware=True,
+        connect=False,
+        event_listeners=list(event_listeners),
+    )
+    return Provisioning(
+        repository=MongoRepository(client.get_default_database("provisioning")),
+        hasher=Hasher(
+            time_cost=settings["ARGON2_TIME_COST"],
+            memory_kib=settings["ARGON2_MEMORY_KIB"],
+            parallelism=settings["ARGON2_PARALLELISM"],
+            cache=VerificationCache(seconds=settings["VERIFY_CACHE_SECONDS"],
+                                    max_entries=settings["VERIFY_CACHE_ENTRIES"], on_lookup=on_cache_lookup),
+        ),
+        clock=clock,
+        limits=FailureLimits(
+            per_client=settings["THROTTLE_FAILURES"],
+            per_reseller=settings["THROTTLE_RESELLER_FAILURES"],
+            window_seconds=settings["THROTTLE_WINDOW_SECONDS"],
+        ),
+        idempotency_secret=settings["IDEMPOTENCY_SECRET"].encode(),
+        deadline_seconds=deadline_ms / 1000,
+        default_free_credits=settings["DEFAULT_FREE_CREDITS"],
+    )

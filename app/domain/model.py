@@ -1,0 +1,215 @@
+"""What the service works with: requests once checked, and resellers, customers and users as stored."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+ACTIVE = True
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A reseller's name and the password it presented."""
+
+    reseller_name: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a change comes from: the client's address (or the CLI's operator) and the request's id."""
+
+    client: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a reseller, customer or user: what, when, from where, which fields."""
+
+    action: str
+    at: datetime
+    origin: Origin
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A caller's Idempotency-Key and the fingerprint of the request that came with it."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer to create, with the contract's defaults for what was not given."""
+
+    name: str
+    integration_id: str = ""
+    rotation_algorithm: str = "MAX_ROTATION"
+    billing_type: str = "POST_PAID"
+    mo_charge: int = 0
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user to create; optional fields are None when not given."""
+
+    username: str
+    password: str = field(repr=False)
+    email: str | None = None
+    phone_number: str | None = None
+    virtual_number: str | None = None
+    contact_name: str | None = None
+    mo_push: dict[str, Any] | None = None
+    final_status_push: dict[str, Any] | None = None
+    swapping_source_address_allowed: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerRequest:
+    """customer/create: who asks, and the customer."""
+
+    credentials: Credentials
+    customer: NewCustomer
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class UserRequest:
+    """user/create: who asks, the customer the user belongs to, and the user."""
+
+    credentials: Credentials
+    customer_id: ObjectId
+    user: NewUser
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerUserRequest:
+    """customer-user/create: who asks, the customer, its first user, and whether free credits apply."""
+
+    credentials: Credentials
+    customer: NewCustomer
+    user: NewUser
+    apply_free_credits: bool
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed authentication of a reseller name: from which client address, and when."""
+
+    client: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reseller:
+    """A reseller as stored, with the failed authentications of its name lately (oldest first)."""
+
+    id: ObjectId
+    name: str
+    password_hash: str = field(repr=False)
+    active: bool
+    free_credits: int
+    created_at: datetime
+    failures: tuple[Failure, ...] = ()
+    failures_version: int = 0
+
+
+@dataclass(frozen=True)
+class FailedName:
+    """The failed authentications lately of a name that is no reseller's (oldest first)."""
+
+    name: str
+    failures: tuple[Failure, ...] = ()
+    failures_version: int = 0
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer as stored."""
+
+    id: ObjectId
+    name: str
+    reseller_id: ObjectId
+    integration_id: str
+    rotation_algorithm: str
+    billing_type: str
+    mo_charge: int
+    credits: int
+    active: bool
+    created: Event
+    idempotency: IdempotencyKey | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as stored, without its password hash unless it is being created."""
+
+    id: ObjectId
+    username: str
+    customer_id: ObjectId
+    reseller_id: ObjectId
+    created: Event
+    password_hash: str | None = field(default=None, repr=False)
+    email: str | None = None
+    phone_number: str | None = None
+    virtual_number: str | None = None
+    contact_name: str | None = None
+    mo_push: dict[str, Any] | None = None
+    final_status_push: dict[str, Any] | None = None
+    swapping_source_address_allowed: bool = False
+    active: bool = ACTIVE
+    idempotency: IdempotencyKey | None = None
+
+
+@dataclass(frozen=True)
+class CreditEntry:
+    """A movement of a customer's credits, and why."""
+
+    id: ObjectId
+    customer_id: ObjectId
+    amount: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a create made (the user id is None for customer/create), and whether it is an earlier request's."""
+
+    customer_id: ObjectId
+    user_id: ObjectId | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    """What the first request with an Idempotency-Key left: its fingerprint, and its ids once it is complete."""
+
+    fingerprint: str
+    created: Created | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An event in the audit trail, with the reseller, customer and user it concerns."""
+
+    event: Event
+    reseller_id: ObjectId
+    customer_id: ObjectId | None = None
+    user_id: ObjectId | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list in creation order, and the id to ask the next page after (None on the last page)."""
+
+    items: tuple[Any, ...]
+    next_after: ObjectId | None

@@ -1,0 +1,1 @@
+"""The HTTP interface: bodies, parameter rules, views, errors, OpenAPI, metrics."""
