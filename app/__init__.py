@@ -56,5 +56,6 @@ def create_app(overrides=None):
 def observe(response):
     """Count, time and log every answered request under the contract status its answer was made with."""
     status = g.get("contract_status")
-    metrics.record_request(response, status)
-    return access.finish_request(response, status)
+    seconds = access.elapsed()
+    metrics.record_request(response, status, seconds)
+    return access.finish_request(response, status, seconds)

@@ -1,5 +1,6 @@
 -- wrk script: unique, valid POSTs to one endpoint; prints one JSON line of figures at the end.
--- Arguments: path, kind (customer | user | customer-user | bare), reseller, password, customerId, run id.
+-- Arguments: path, kind (customer | customer-keyed | user | customer-user | bare), reseller, password, customerId,
+-- run id. customer-keyed sends a fresh Idempotency-Key with each request, as a retrying phone app does.
 local counter = 0
 local threads = {}
 
@@ -18,7 +19,11 @@ function request()
   counter = counter + 1
   local unique = prefix .. counter
   local body
-  if kind == "customer" or kind == "bare" then
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  if kind == "customer-keyed" then
+    headers["Idempotency-Key"] = "key-" .. unique
+  end
+  if kind == "customer" or kind == "customer-keyed" or kind == "bare" then
     body = credentials .. "&name=" .. unique .. "&moCharge=5&billingType=PRE_PAID"
   elseif kind == "user" then
     body = credentials .. "&username=" .. unique .. "&password=user-pw-" .. counter ..
@@ -27,7 +32,7 @@ function request()
     body = credentials .. "&customer=" .. unique .. "%40" .. reseller .. "&username=" .. unique .. "%40" .. reseller ..
       "&password=user-pw-" .. counter .. "&applyFreeCredits=true&email=" .. unique .. "%40example.com"
   end
-  return wrk.format("POST", path, {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+  return wrk.format("POST", path, headers, body)
 end
 
 function done(summary, latency, requests)

@@ -113,19 +113,33 @@ class KnownClientNotes:
                 self._noted.popitem(last=False)
 
 
+class Collections:
+    """The collections, made once: with the client's write concern, and (majority) for writes the service announces."""
+
+    def __init__(self, database: Database):
+        self.resellers = database[RESELLERS]
+        self.customers = database[CUSTOMERS]
+        self.users = database[USERS]
+        self.known_clients = database[KNOWN_CLIENTS]
+        self.failed_names = database[FAILED_NAMES]
+        self.majority = {name: database.get_collection(name, write_concern=MAJORITY)
+                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS)}
+
+
 class MongoRepository:
     """Reads and writes the service's collections; bound to a session (transaction) or an undo log when given."""
 
     def __init__(self, database: Database, *, session: ClientSession | None = None, undo: UndoLog | None = None,
-                 notes: KnownClientNotes | None = None):
+                 notes: KnownClientNotes | None = None, collections: Collections | None = None):
         self.db = database
         self._session = session
         self._undo = undo
         self._notes = notes or KnownClientNotes()
+        self._c = collections or Collections(database)
 
     def bound(self, *, session: ClientSession | None = None, undo: UndoLog | None = None) -> MongoRepository:
         """The same repository, its writes in this session's transaction or recorded in this undo log."""
-        return MongoRepository(self.db, session=session, undo=undo, notes=self._notes)
+        return MongoRepository(self.db, session=session, undo=undo, notes=self._notes, collections=self._c)
 
     def ping(self) -> None:
         """Ask the server for a round trip; raises ConnectionFailure when it does not answer."""
@@ -133,7 +147,7 @@ class MongoRepository:
 
     def _insert(self, collection: str, document: dict[str, Any]) -> None:
         try:
-            self.db.get_collection(collection, write_concern=MAJORITY).insert_one(document, session=self._session)
+            self._c.majority[collection].insert_one(document, session=self._session)
         except DuplicateKeyError:
             raise DUPLICATES[collection](document.get("name") or document.get("username")) from None
         if self._undo is not None:
@@ -143,12 +157,14 @@ class MongoRepository:
 
     def reseller_named(self, name: str) -> Reseller | None:
         """The reseller of this name, with its failed authentications lately, or None."""
-        document = self.db.resellers.find_one({"name": name}, WITHOUT_HISTORY, session=self._session)
+        # No projection: a reseller's history holds only operators' commands (at most HISTORY_KEPT), and leaving it
+        # out would cost every request more than reading it does.
+        document = self._c.resellers.find_one({"name": name}, session=self._session)
         return reseller_from(document) if document else None
 
     def failed_name(self, name: str) -> FailedName:
         """The failed authentications lately of a name that is no reseller's."""
-        document = self.db[FAILED_NAMES].find_one({"_id": name}, session=self._session)
+        document = self._c.failed_names.find_one({"_id": name}, session=self._session)
         if document is None:
             return FailedName(name)
         return FailedName(name, failures_from(document), document["failuresVersion"])
@@ -161,11 +177,11 @@ class MongoRepository:
         """
         stored_failures = [{"client": f.client, "at": f.at} for f in failures]
         if isinstance(counted, Reseller):
-            changed = self.db.resellers.update_one({"_id": counted.id}, only_at_version(
+            changed = self._c.resellers.update_one({"_id": counted.id}, only_at_version(
                 counted.failures_version, "authFailuresVersion", {"authFailures": stored_failures}))
             return changed.modified_count == 1
         try:
-            changed = self.db[FAILED_NAMES].update_one({"_id": counted.name}, only_at_version(
+            changed = self._c.failed_names.update_one({"_id": counted.name}, only_at_version(
                 counted.failures_version, "failuresVersion", {"failures": stored_failures, "expiresAt": expires_at}),
                 upsert=True)
         except DuplicateKeyError:
@@ -175,7 +191,7 @@ class MongoRepository:
     def forget_failures(self, reseller_id: ObjectId, client: str | None = None) -> int:
         """Forget a reseller name's failed authentications from client (from every client when None)."""
         removed = {"$pull": {"authFailures": {"client": client}}} if client else {"$set": {"authFailures": []}}
-        changed = self.db.resellers.update_one({"_id": reseller_id}, {**removed, "$inc": {"authFailuresVersion": 1}})
+        changed = self._c.resellers.update_one({"_id": reseller_id}, {**removed, "$inc": {"authFailuresVersion": 1}})
         return changed.modified_count
 
     def note_known_client(self, reseller_id: ObjectId, client: str, at: datetime) -> None:
@@ -183,13 +199,13 @@ class MongoRepository:
         pair = (reseller_id, client)
         if not self._notes.due(pair):
             return
-        self.db[KNOWN_CLIENTS].update_one({"resellerId": reseller_id, "client": client}, {"$set": {"at": at}},
+        self._c.known_clients.update_one({"resellerId": reseller_id, "client": client}, {"$set": {"at": at}},
                                           upsert=True)
         self._notes.noted(pair)
 
     def is_known_client(self, reseller_id: ObjectId, client: str, since: datetime) -> bool:
         """Tell whether client authenticated as this reseller since then."""
-        found = self.db[KNOWN_CLIENTS].find_one({"resellerId": reseller_id, "client": client})
+        found = self._c.known_clients.find_one({"resellerId": reseller_id, "client": client})
         return found is not None and found["at"] >= since
 
     def add_reseller(self, reseller: Reseller, created: Event) -> None:
@@ -208,18 +224,18 @@ class MongoRepository:
     def change_reseller(self, name: str, changes: dict[str, Any], event: Event) -> None:
         """Set fields of the reseller of this name and record the event; raises ResellerNotFound."""
         stored = {RESELLER_FIELDS[key]: value for key, value in changes.items()}
-        changed = self.db.get_collection(RESELLERS, write_concern=MAJORITY).update_one(
+        changed = self._c.majority[RESELLERS].update_one(
             {"name": name}, {"$set": {**stored, "updatedAt": event.at}, **history_push(event)})
         if changed.matched_count == 0:
             raise ResellerNotFound(name)
 
     def resellers_with_customer_counts(self) -> Iterator[tuple[Reseller, int]]:
         """Each reseller, by name, with the number of its customers."""
-        for document in self.db.resellers.find({}, WITHOUT_HISTORY).sort("name", ASCENDING):
-            yield reseller_from(document), self.db.customers.count_documents({"resellerId": document["_id"]})
+        for document in self._c.resellers.find({}, WITHOUT_HISTORY).sort("name", ASCENDING):
+            yield reseller_from(document), self._c.customers.count_documents({"resellerId": document["_id"]})
 
     def reseller_by_id(self, reseller_id: ObjectId) -> Reseller | None:
-        document = self.db.resellers.find_one({"_id": reseller_id}, WITHOUT_HISTORY)
+        document = self._c.resellers.find_one({"_id": reseller_id}, WITHOUT_HISTORY)
         return reseller_from(document) if document else None
 
     # Customers.
@@ -250,44 +266,44 @@ class MongoRepository:
 
     def customer_name_taken(self, name: str) -> bool:
         """Tell whether a customer has this name, or one that looks the same."""
-        return self.db.customers.find_one({"nameKey": names.lookalike_key(name)}, {"_id": 1}) is not None
+        return self._c.customers.find_one({"nameKey": names.lookalike_key(name)}, {"_id": 1}) is not None
 
     def customer_of(self, reseller_id: ObjectId, customer_id: ObjectId) -> Customer | None:
         """The customer with this id if it belongs to this reseller, else None."""
-        document = self.db.customers.find_one({"_id": customer_id, "resellerId": reseller_id}, WITHOUT_HISTORY,
+        document = self._c.customers.find_one({"_id": customer_id, "resellerId": reseller_id}, WITHOUT_HISTORY,
                                               session=self._session)
         return customer_from(document) if document else None
 
     def customer_with_key(self, reseller_id: ObjectId, key: str) -> Customer | None:
         """The customer a request with this Idempotency-Key of this reseller created, or None."""
-        document = first(self.db.customers.find(*keyed(reseller_id, key)).hint(IDEMPOTENCY_INDEX).limit(1))
+        document = first(self._c.customers.find(*keyed(reseller_id, key)).hint(IDEMPOTENCY_INDEX).limit(1))
         return customer_from(document) if document else None
 
     def customer_named_or_with_id(self, name_or_id: str) -> Customer | None:
         """For operators: the customer with this name, or with this id, or None."""
-        document = self.db.customers.find_one({"name": names.as_stored(name_or_id)}, WITHOUT_HISTORY)
+        document = self._c.customers.find_one({"name": names.as_stored(name_or_id)}, WITHOUT_HISTORY)
         if document is None and ObjectId.is_valid(name_or_id):
-            document = self.db.customers.find_one({"_id": ObjectId(name_or_id)}, WITHOUT_HISTORY)
+            document = self._c.customers.find_one({"_id": ObjectId(name_or_id)}, WITHOUT_HISTORY)
         return customer_from(document) if document else None
 
     def customers_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int) -> Page:
         """A page of the reseller's customers in creation order, after the customer with id after."""
         query = {"resellerId": reseller_id, **after_id(after)}
-        return page(self.db.customers.find(query, WITHOUT_HISTORY).sort("_id", ASCENDING).limit(limit + 1),
+        return page(self._c.customers.find(query, WITHOUT_HISTORY).sort("_id", ASCENDING).limit(limit + 1),
                     customer_from, limit)
 
     def change_customer(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any],
                         event: Event) -> Customer | None:
         """Set fields of the reseller's customer and record the event; the customer as changed, or None."""
         stored = {CUSTOMER_FIELDS[key]: value for key, value in changes.items()}
-        document = self.db.get_collection(CUSTOMERS, write_concern=MAJORITY).find_one_and_update(
+        document = self._c.majority[CUSTOMERS].find_one_and_update(
             {"_id": customer_id, "resellerId": reseller_id}, {"$set": stored, **history_push(event)},
             projection=WITHOUT_HISTORY, return_document=ReturnDocument.AFTER)
         return customer_from(document) if document else None
 
     def count_users(self, customer_id: ObjectId) -> int:
         """How many users the customer has."""
-        return self.db.users.count_documents({"customerId": customer_id})
+        return self._c.users.count_documents({"customerId": customer_id})
 
     # Users.
 
@@ -312,31 +328,31 @@ class MongoRepository:
 
     def username_taken(self, username: str) -> bool:
         """Tell whether a user has this username, or one that looks the same."""
-        return self.db.users.find_one({"usernameKey": names.lookalike_key(username)}, {"_id": 1}) is not None
+        return self._c.users.find_one({"usernameKey": names.lookalike_key(username)}, {"_id": 1}) is not None
 
     def user_of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
         """The user with this id or username if it belongs to this reseller, else None."""
         identity = {"_id": user_id} if user_id is not None else {"username": names.as_stored(username or "")}
-        document = self.db.users.find_one({**identity, "resellerId": reseller_id}, WITHOUT_SECRETS)
+        document = self._c.users.find_one({**identity, "resellerId": reseller_id}, WITHOUT_SECRETS)
         return user_from(document) if document else None
 
     def user_with_key(self, reseller_id: ObjectId, key: str) -> User | None:
         """The user a request with this Idempotency-Key of this reseller created, or None."""
-        document = first(self.db.users.find(*keyed(reseller_id, key)).hint(IDEMPOTENCY_INDEX).limit(1))
+        document = first(self._c.users.find(*keyed(reseller_id, key)).hint(IDEMPOTENCY_INDEX).limit(1))
         return user_from(document) if document else None
 
     def user_named_or_with_id(self, name_or_id: str) -> User | None:
         """For operators: the user with this username, or with this id, or None."""
-        document = self.db.users.find_one({"username": names.as_stored(name_or_id)}, WITHOUT_SECRETS)
+        document = self._c.users.find_one({"username": names.as_stored(name_or_id)}, WITHOUT_SECRETS)
         if document is None and ObjectId.is_valid(name_or_id):
-            document = self.db.users.find_one({"_id": ObjectId(name_or_id)}, WITHOUT_SECRETS)
+            document = self._c.users.find_one({"_id": ObjectId(name_or_id)}, WITHOUT_SECRETS)
         return user_from(document) if document else None
 
     def users_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
                  customer_id: ObjectId | None = None) -> Page:
         """A page of the reseller's users (or of one customer's) in creation order, after the user with id after."""
         owner = {"customerId": customer_id} if customer_id is not None else {"resellerId": reseller_id}
-        cursor = self.db.users.find({**owner, **after_id(after)}, WITHOUT_SECRETS).sort("_id", ASCENDING)
+        cursor = self._c.users.find({**owner, **after_id(after)}, WITHOUT_SECRETS).sort("_id", ASCENDING)
         return page(cursor.limit(limit + 1), user_from, limit)
 
     def change_user(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any], event: Event) -> User | None:
@@ -348,7 +364,7 @@ class MongoRepository:
             update["$set"] = given
         if cleared:
             update["$unset"] = cleared
-        document = self.db.get_collection(USERS, write_concern=MAJORITY).find_one_and_update(
+        document = self._c.majority[USERS].find_one_and_update(
             {"_id": user_id, "resellerId": reseller_id}, update, projection=WITHOUT_SECRETS,
             return_document=ReturnDocument.AFTER)
         return user_from(document) if document else None
@@ -357,17 +373,17 @@ class MongoRepository:
 
     def customer_trail(self, customer_id: ObjectId, limit: int) -> list[AuditEntry]:
         """The customer's creation and changes, and its users' creations (the newest limit of those)."""
-        document = self.db.customers.find_one({"_id": customer_id}, {"history": 1, "createdAt": 1, "createdBy": 1,
+        document = self._c.customers.find_one({"_id": customer_id}, {"history": 1, "createdAt": 1, "createdBy": 1,
                                                                      "resellerId": 1})
         if document is None:
             return []
         trail = document_trail(document, customer_id=customer_id)
-        users = self.db.users.find({"customerId": customer_id}, TRAIL_FIELDS).sort("_id", DESCENDING).limit(limit)
+        users = self._c.users.find({"customerId": customer_id}, TRAIL_FIELDS).sort("_id", DESCENDING).limit(limit)
         return trail + [creation_entry(user, user_id=user["_id"], customer_id=customer_id) for user in users]
 
     def user_trail(self, user_id: ObjectId) -> list[AuditEntry]:
         """The user's creation and changes."""
-        document = self.db.users.find_one({"_id": user_id}, {"history": 1, "createdAt": 1, "createdBy": 1,
+        document = self._c.users.find_one({"_id": user_id}, {"history": 1, "createdAt": 1, "createdBy": 1,
                                                              "resellerId": 1, "customerId": 1})
         if document is None:
             return []
@@ -375,13 +391,13 @@ class MongoRepository:
 
     def reseller_trail(self, reseller_id: ObjectId, limit: int) -> list[AuditEntry]:
         """The reseller's creation and commands, and the newest limit customers and users it created."""
-        document = self.db.resellers.find_one({"_id": reseller_id}, {"history": 1, "createdAt": 1, "createdBy": 1})
+        document = self._c.resellers.find_one({"_id": reseller_id}, {"history": 1, "createdAt": 1, "createdBy": 1})
         if document is None:
             return []
         trail = document_trail({**document, "resellerId": reseller_id})
-        customers = self.db.customers.find({"resellerId": reseller_id}, TRAIL_FIELDS).sort("_id", DESCENDING).limit(limit)
+        customers = self._c.customers.find({"resellerId": reseller_id}, TRAIL_FIELDS).sort("_id", DESCENDING).limit(limit)
         trail += [creation_entry(customer, customer_id=customer["_id"]) for customer in customers]
-        users = self.db.users.find({"resellerId": reseller_id}, TRAIL_FIELDS).sort("_id", DESCENDING).limit(limit)
+        users = self._c.users.find({"resellerId": reseller_id}, TRAIL_FIELDS).sort("_id", DESCENDING).limit(limit)
         trail += [creation_entry(user, customer_id=user["customerId"], user_id=user["_id"]) for user in users]
         return trail
 

@@ -51,15 +51,24 @@ def refuse_constant(name):
 
 def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden="", allowed_controls=""):
     """Every way a string breaks the rules common to all text; empty when it keeps them."""
-    categories = {unicodedata.category(c) for c in value}
+    if value.isascii() and value.isprintable():
+        # Printable ASCII (nearly every value) has no surrogate, control or format character, and no space but " ".
+        surrogate = control = invisible = False
+        whitespace = " " in value
+    else:
+        categories = {unicodedata.category(c) for c in value}
+        surrogate = "Cs" in categories
+        whitespace = any(c.isspace() for c in value)
+        control = any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value)
+        invisible = "Cf" in categories
     problems = []
-    if "Cs" in categories:
+    if surrogate:
         problems.append("must be valid Unicode text")
-    if not allow_whitespace and any(c.isspace() for c in value):
+    if whitespace and not allow_whitespace:
         problems.append("must not contain spaces or other whitespace")
-    if any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value):
+    if control:
         problems.append("must not contain control characters")
-    if not allow_whitespace and "Cf" in categories:
+    if invisible and not allow_whitespace:
         problems.append("must not contain invisible formatting characters")
     problems += [f"must not contain '{c}'" for c in forbidden if c in value]
     if max_length is not None and len(value) > max_length:

@@ -1,8 +1,7 @@
 """Prometheus metrics, summed across gunicorn's workers through prometheus_client's multiprocess mode."""
 import os
-import time
 
-from flask import g, request
+from flask import request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -58,11 +57,11 @@ def record_cache_lookup(hit):
     VERIFICATION_CACHE.labels("hit" if hit else "miss").inc()
 
 
-def record_request(response, status):
+def record_request(response, status, seconds):
     """Count a request and its latency under its route (never the raw path, which any caller can vary)."""
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     REQUESTS.labels(endpoint, str(response.status_code), str(status)).inc()
-    LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
+    LATENCY.labels(endpoint).observe(seconds)
     counted = COUNTED_STATUSES.get(status)
     if counted:
         counted.inc()
