@@ -6,6 +6,7 @@ import os
 import socket
 
 import click
+from bson import ObjectId
 from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
@@ -13,19 +14,21 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from app.adapters import indexes
 from app.domain.exceptions import ResellerExists, ResellerNotFound
-from app.domain.model import Origin
+from app.domain.model import Origin, UserChange
 from app.service_layer import services
-from app.web.schemas import ResellerSchema
+from app.web.schemas import ResellerSchema, UserDetails
 
 reseller = AppGroup("reseller", help="Create, change and list resellers.")
-customer = AppGroup("customer", help="Look customers up.")
-user = AppGroup("user", help="Look users up.")
+customer = AppGroup("customer", help="Look customers up, list, suspend and resume them.")
+user = AppGroup("user", help="Look users up, list them, set their passwords, suspend and resume them.")
 audit = AppGroup("audit", help="Who created or changed what, when and from where.")
 db = AppGroup("db", help="The database's indexes and documents.")
 GROUPS = (reseller, customer, user, audit, db)
 credentials_schema = ResellerSchema()
+password_field = UserDetails().fields["password"]
 FREE_CREDITS_MAX = 1_000_000_000
 AUDIT_LIMIT_MAX = 1000
+LIST_LIMIT_MAX = 1000
 CLI_NAMES = {"resellerName": "the name", "resellerPassword": "the password"}
 
 
@@ -64,11 +67,14 @@ def operator():
     return Origin(client=f"cli {who}@{socket.gethostname()}")
 
 
+def new_password(variable):
+    """A password from the environment variable, or else from a hidden prompt that asks twice."""
+    return os.environ.get(variable) or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 def checked_credentials(name):
     """Take the password from RESELLER_PASSWORD or a hidden prompt; check both by the API's rules."""
-    password = os.environ.get("RESELLER_PASSWORD")
-    if not password:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = new_password("RESELLER_PASSWORD")
     try:
         return ResellerSchema.credentials(credentials_schema.load({"resellerName": name, "resellerPassword": password}))
     except ValidationError as error:
@@ -115,6 +121,16 @@ def enable(name, uow):
     """Accept a disabled reseller's requests again."""
     services.set_reseller_active(name, True, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"enabled reseller {name}")
+
+
+@command(reseller)
+@click.argument("name")
+@click.option("--address", help="forget only the failures from this client address")
+def unlock(name, address, uow):
+    """Forget a reseller's failed authentications, so that a throttled reseller can work again at once."""
+    forgotten = services.unlock_reseller(name, address, operator(), uow=uow, clock=provisioning().clock)
+    click.echo(f"unlocked reseller {name}: forgot {forgotten} failed authentication(s)"
+               + (f" from {address}" if address else ""))
 
 
 @command(reseller, name="list")
@@ -179,6 +195,54 @@ def show_customer(name_or_id, uow):
     ])
 
 
+@command(customer, name="list")
+@click.option("--reseller", "reseller_name", required=True, help="the reseller whose customers to list")
+@click.option("--limit", type=click.IntRange(1, LIST_LIMIT_MAX), default=50, show_default=True)
+@click.option("--after", help="the last id of the previous page")
+def list_customers(reseller_name, limit, after, uow):
+    """List a reseller's customers in creation order: id, name, active, credits."""
+    owner = existing(uow.repository.reseller_named(reseller_name), "reseller", reseller_name)
+    found = uow.repository.customers_of(owner.id, page_after(after), limit)
+    echo_table(("ID", "NAME", "ACTIVE", "CREDITS"),
+               [(str(c.id), c.name, shown(c.active), str(c.credits)) for c in found.items], found)
+
+
+@command(customer, name="suspend")
+@click.argument("name_or_id")
+def suspend_customer(name_or_id, uow):
+    """Suspend a customer: the platform stops serving every user of it."""
+    found = existing(uow.repository.customer_named_or_with_id(name_or_id), "customer", name_or_id)
+    services.set_customer_active(found.reseller_id, found.id, False, operator(), uow=uow, clock=provisioning().clock)
+    click.echo(f"suspended customer {found.name}")
+
+
+@command(customer, name="resume")
+@click.argument("name_or_id")
+def resume_customer(name_or_id, uow):
+    """Resume a suspended customer."""
+    found = existing(uow.repository.customer_named_or_with_id(name_or_id), "customer", name_or_id)
+    services.set_customer_active(found.reseller_id, found.id, True, operator(), uow=uow, clock=provisioning().clock)
+    click.echo(f"resumed customer {found.name}")
+
+
+def page_after(after):
+    if after is None:
+        return None
+    if not ObjectId.is_valid(after):
+        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint="--after")
+    return ObjectId(after)
+
+
+def echo_table(header, rows, found):
+    """Rows under a header, columns aligned, then how to ask for the next page when there is one."""
+    rows = [header, *rows]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if found.next_after:
+        click.echo(f"more: --after {found.next_after}")
+
+
 USER_FIELDS = (("email", "email"), ("phoneNumber", "phone_number"), ("virtualNumber", "virtual_number"),
                ("contactName", "contact_name"), ("moPush", "mo_push"), ("finalStatusPush", "final_status_push"),
                ("swappingSourceAddressAllowed", "swapping_source_address_allowed"), ("active", "active"))
@@ -199,6 +263,51 @@ def show_user(username_or_id, uow):
         *[(label, getattr(found, name)) for label, name in USER_FIELDS if getattr(found, name) is not None],
         ("createdAt", found.created.at),
     ])
+
+
+@command(user, name="list")
+@click.option("--customer", "customer_name", required=True, help="the customer (name or id) whose users to list")
+@click.option("--limit", type=click.IntRange(1, LIST_LIMIT_MAX), default=50, show_default=True)
+@click.option("--after", help="the last id of the previous page")
+def list_users(customer_name, limit, after, uow):
+    """List a customer's users in creation order: id, username, active."""
+    owner = existing(uow.repository.customer_named_or_with_id(customer_name), "customer", customer_name)
+    found = uow.repository.users_of(owner.reseller_id, page_after(after), limit, customer_id=owner.id)
+    echo_table(("ID", "USERNAME", "ACTIVE"), [(str(u.id), u.username, shown(u.active)) for u in found.items], found)
+
+
+@command(user, name="set-password")
+@click.argument("username_or_id")
+def set_user_password(username_or_id, uow):
+    """Give a user a new password, from USER_PASSWORD or a prompt."""
+    found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    password = new_password("USER_PASSWORD")
+    try:
+        password = password_field.deserialize(password)
+    except ValidationError as error:
+        raise click.ClickException("the password " + "; ".join(error.messages)) from None
+    tools = provisioning()
+    change = UserChange(None, found.id, {}, (), password)
+    services.change_user(found.reseller_id, change, operator(), uow=uow, hasher=tools.hasher, clock=tools.clock)
+    click.echo(f"changed the password of user {found.username}")
+
+
+@command(user, name="suspend")
+@click.argument("username_or_id")
+def suspend_user(username_or_id, uow):
+    """Suspend a user: the platform stops serving it."""
+    found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    services.set_user_active(found.reseller_id, found.id, False, operator(), uow=uow, clock=provisioning().clock)
+    click.echo(f"suspended user {found.username}")
+
+
+@command(user, name="resume")
+@click.argument("username_or_id")
+def resume_user(username_or_id, uow):
+    """Resume a suspended user."""
+    found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    services.set_user_active(found.reseller_id, found.id, True, operator(), uow=uow, clock=provisioning().clock)
+    click.echo(f"resumed user {found.username}")
 
 
 @command(audit, name="show")

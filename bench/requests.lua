@@ -1,6 +1,7 @@
 -- wrk script: unique, valid POSTs to one endpoint; prints one JSON line of figures at the end.
--- Arguments: path, kind (customer | customer-keyed | user | customer-user | bare), reseller, password, customerId,
--- run id. customer-keyed sends a fresh Idempotency-Key with each request, as a retrying phone app does.
+-- Arguments: path, kind (customer | customer-keyed | user | customer-user | customer-get | user-update | list |
+-- bare), reseller, password, customerId, run id, then for user-update the userId and for list the after id.
+-- customer-keyed sends a fresh Idempotency-Key with each request, as a retrying phone app does.
 local counter = 0
 local threads = {}
 
@@ -10,7 +11,7 @@ function setup(thread)
 end
 
 function init(args)
-  path, kind, reseller, password, customer_id, run_id = args[1], args[2], args[3], args[4], args[5], args[6]
+  path, kind, reseller, password, customer_id, run_id, extra = args[1], args[2], args[3], args[4], args[5], args[6], args[7]
   prefix = run_id .. "t" .. thread_id .. "n"
   credentials = "resellerName=" .. reseller .. "&resellerPassword=" .. password
 end
@@ -25,6 +26,12 @@ function request()
   end
   if kind == "customer" or kind == "customer-keyed" or kind == "bare" then
     body = credentials .. "&name=" .. unique .. "&moCharge=5&billingType=PRE_PAID"
+  elseif kind == "customer-get" then
+    body = credentials .. "&customerId=" .. customer_id
+  elseif kind == "user-update" then
+    body = credentials .. "&userId=" .. extra .. "&contactName=" .. unique
+  elseif kind == "list" then
+    body = credentials .. "&limit=50" .. (extra ~= "" and ("&after=" .. extra) or "")
   elseif kind == "user" then
     body = credentials .. "&username=" .. unique .. "&password=user-pw-" .. counter ..
       "&customerId=" .. customer_id .. "&email=" .. unique .. "%40example.com&phoneNumber=%2B48999444111"

@@ -26,7 +26,7 @@ from pymongo import MongoClient
 import config
 from app import create_app
 from app.adapters import indexes
-from app.domain.model import Credentials, CustomerRequest, NewCustomer, Origin
+from app.domain.model import Credentials, CustomerRequest, NewCustomer, NewUser, Origin, UserRequest
 from app.service_layer import services
 from scripts.embedded_db import EmbeddedDatabase, answers, free_port
 
@@ -38,6 +38,8 @@ RUNS = [
     ("customer/create + Idempotency-Key", "customer/create", "customer-keyed", "customer"),
     ("user/create", "user/create", "user", "user"),
     ("customer-user/create", "customer-user/create", "customer-user", "customer-user"),
+    ("customer/get", "customer/get", "customer-get", "customer-get"),
+    ("user/update", "user/update", "user-update", "user-update"),
 ]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BENCH = Origin(client="bench")
@@ -97,11 +99,11 @@ class Gunicorn:
         return max(peaks)
 
 
-def wrk(server, path, kind, concurrency, seconds, customer_id, run_id):
+def wrk(server, path, kind, concurrency, seconds, customer_id, run_id, extra=""):
     """Drive one path with wrk; return its figures and the workers' CPU time per request."""
     ticks = server.cpu_ticks()
     command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "bench/requests.lua")]
-    command += [f"http://127.0.0.1:{server.port}", "--", path, kind, RESELLER, PASSWORD, customer_id, run_id]
+    command += [f"http://127.0.0.1:{server.port}", "--", path, kind, RESELLER, PASSWORD, customer_id, run_id, extra]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
     cpu_ms = (server.cpu_ticks() - ticks) * 1000 / CLOCK_TICKS
@@ -118,10 +120,11 @@ def wrk(server, path, kind, concurrency, seconds, customer_id, run_id):
 
 def floor_worker(args):
     """One process of a floor run: threads looping over an endpoint's least work, in raw pymongo."""
-    uri, kind, threads, seconds, customer_id, argon2, tag = args
+    uri, kind, threads, seconds, ids, argon2, tag = args
+    customer_id, user_id = ids
     client = MongoClient(uri)
     db = client.get_default_database()
-    hasher = PasswordHasher(**argon2, type=Type.ID) if kind != "customer" else None
+    hasher = PasswordHasher(**argon2, type=Type.ID) if kind in ("user", "customer-user") else None
     latencies = []
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -133,7 +136,7 @@ def floor_worker(args):
             count += 1
             unique = f"floor{tag}p{os.getpid()}t{thread}n{count}"
             started = time.perf_counter()
-            floor_request(db, client, kind, unique, customer_id, hasher)
+            floor_request(db, client, kind, unique, customer_id, user_id, hasher)
             mine.append(time.perf_counter() - started)
         with lock:
             latencies.extend(mine)
@@ -147,12 +150,19 @@ def floor_worker(args):
     return latencies
 
 
-def floor_request(db, client, kind, unique, customer_id, hasher):
+def floor_request(db, client, kind, unique, customer_id, user_id, hasher):
     """The least work the contract makes one request of an endpoint do: read the reseller (its password check is
     remembered, as the service's is), for user/create read the customer, hash the new password, and insert what
-    is created; customer-user/create writes its customer, credit entry and user in one transaction."""
+    is created; customer-user/create writes its customer, credit entry and user in one transaction;
+    customer/get reads the customer, user/update updates the user."""
     now = datetime.now(timezone.utc)
     reseller = db.resellers.find_one({"name": RESELLER})
+    if kind == "customer-get":
+        db.customers.find_one({"_id": ObjectId(customer_id), "resellerId": reseller["_id"]})
+        return
+    if kind == "user-update":
+        db.users.update_one({"_id": ObjectId(user_id), "resellerId": reseller["_id"]}, {"$set": {"contactName": unique}})
+        return
     customer = {"_id": ObjectId(), "name": unique, "resellerId": reseller["_id"], "integrationId": "",
                 "rotationAlgorithm": "MAX_ROTATION", "billingType": "PRE_PAID", "moCharge": 5, "credits": 0,
                 "active": True, "createdAt": now}
@@ -173,11 +183,11 @@ def floor_request(db, client, kind, unique, customer_id, hasher):
         db.floor_users.insert_one({**user, "customerId": customer["_id"]}, session=session)
 
 
-def floor(uri, kind, concurrency, seconds, customer_id, argon2, tag):
+def floor(uri, kind, concurrency, seconds, ids, argon2, tag):
     """The floor of one endpoint at one concurrency: as many processes as workers, as many threads in all as clients."""
     processes = min(concurrency, settings()["WEB_CONCURRENCY"])
     shares = [concurrency // processes + (1 if n < concurrency % processes else 0) for n in range(processes)]
-    jobs = [(uri, kind, threads, seconds, customer_id, argon2, f"{tag}x{n}") for n, threads in enumerate(shares)]
+    jobs = [(uri, kind, threads, seconds, ids, argon2, f"{tag}x{n}") for n, threads in enumerate(shares)]
     with get_context("spawn").Pool(processes) as pool:
         latencies = [latency for part in pool.map(floor_worker, jobs) for latency in part]
     return len(latencies) / seconds, statistics.median(latencies) * 1000
@@ -231,14 +241,19 @@ def prepare_floors(uri):
             db[collection].create_index(key, unique=unique)
 
 
-TARGETS = {"customer": 0.85, "user": 0.9, "customer-user": 0.9}
+TARGETS = {"customer": 0.85, "user": 0.9, "customer-user": 0.9, "customer-get": 0.85, "user-update": 0.85}
+PAGE_TARGET = 1.25
 CPU_TARGET_MS = 1.0
 GROWTH_TARGET = 1.1
 
 
-def target_lines(results, filled):
-    """The issue's targets, each with the figure that meets or misses it."""
+def target_lines(results, filled, pages):
+    """The issues' targets, each with the figure that meets or misses it."""
     lines = []
+    if pages:
+        first, deep = (pages[label]["p50_ms"] for label in pages)
+        lines.append(f"- customer/list page {DEEP_PAGE} of a reseller with {filled // 1000}k customers: p50 {deep:.1f} ms, "
+                     f"{deep / first:.2f} x page 1's {first:.1f} ms (target {PAGE_TARGET}): {verdict(deep / first <= PAGE_TARGET)}")
     for label, _, _, floor_kind in RUNS:
         at8 = results.get(("empty", label, 8))
         if at8:
@@ -277,19 +292,40 @@ def table(rows, headers):
     return "\n".join(lines)
 
 
+LIST_PAGE = 50
+DEEP_PAGE = 1000
+
+
+def list_pages(server, uri, reseller_id, customer_id, seconds):
+    """customer/list at page 1 and at page DEEP_PAGE of the filled reseller, one client at a time."""
+    db = MongoClient(uri).get_default_database()
+    skipped = min(LIST_PAGE * (DEEP_PAGE - 1), db.customers.count_documents({"resellerId": reseller_id}) - LIST_PAGE)
+    deep_after = db.customers.find({"resellerId": reseller_id}, {"_id": 1}).sort("_id", 1).skip(skipped - 1).limit(1)
+    after = str(next(iter(deep_after))["_id"])
+    pages = {}
+    for label, given in (("page 1", ""), (f"page {DEEP_PAGE}", after)):
+        pages[label] = wrk(server, "/services/rest/customer/list", "list", 1, seconds, customer_id, f"l{label}", given)
+        print(f"customer/list {label}: p50 {pages[label]['p50_ms']:.1f} ms, {pages[label]['rps']:.1f}/s", flush=True)
+    return pages
+
+
 def set_up(uri):
     """Indexes as `db upgrade` makes them, the bench reseller, and one customer of it; returns their ids."""
     app = create_app({"MONGODB_URI": uri})
     tools = app.extensions["provisioning"]
     list(indexes.upgrade(tools.repository.db))
+    credentials = Credentials(RESELLER, PASSWORD)
     with tools.unit_of_work() as uow:
         services.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, uow=uow, hasher=tools.hasher,
                                  clock=tools.clock)
         reseller = uow.repository.reseller_named(RESELLER)
-        request = CustomerRequest(Credentials(RESELLER, PASSWORD), NewCustomer("bench-customer"))
-        created = services.create_customer(reseller, request, BENCH, None, uow=uow, clock=tools.clock)
+        request = CustomerRequest(credentials, NewCustomer("bench-customer"))
+        customer = services.create_customer(reseller, request, BENCH, None, uow=uow, clock=tools.clock)
+        user = UserRequest(credentials, customer.customer_id, NewUser("bench-user", "user-pw", email="b@example.com",
+                                                                      phone_number="1"))
+        created = services.create_user(reseller, user, BENCH, None, uow=uow, hasher=tools.hasher, clock=tools.clock)
     tools.repository.db.client.close()
-    return reseller.id, str(created.customer_id)
+    return reseller.id, str(customer.customer_id), str(created.user_id)
 
 
 def main():
@@ -307,7 +343,7 @@ def main():
         database = EmbeddedDatabase(storage_path=storage).start()
         uri = database.uri.replace("/?", "/provisioning?")
         try:
-            reseller_id, customer_id = set_up(uri)
+            reseller_id, customer_id, user_id = set_up(uri)
             prepare_floors(uri)
             print(f"machine: {machine()}", flush=True)
             print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads; argon2id {argon2}", flush=True)
@@ -322,6 +358,7 @@ def main():
 
             floors = {}
             results = {}
+            pages = None
             with Gunicorn("wsgi:app", uri) as server:
                 for phase in ("empty", "filled") if args.fill else ("empty",):
                     if phase == "filled":
@@ -331,15 +368,18 @@ def main():
                     for label, path, kind, floor_kind in RUNS:
                         for level in levels:
                             run_id = f"{phase[0]}{kind[:4]}{kind[-1]}{level}"
-                            figures = wrk(server, f"/services/rest/{path}", kind, level, args.seconds, customer_id, run_id)
+                            figures = wrk(server, f"/services/rest/{path}", kind, level, args.seconds, customer_id, run_id,
+                                          user_id)
                             if phase == "empty":
                                 if (floor_kind, level) not in floors:
-                                    floors[floor_kind, level] = floor(uri, floor_kind, level, args.seconds, customer_id,
-                                                                      argon2, run_id)
+                                    floors[floor_kind, level] = floor(uri, floor_kind, level, args.seconds,
+                                                                      (customer_id, user_id), argon2, run_id)
                                 figures["floor_rps"], figures["floor_p50"] = floors[floor_kind, level]
                             results[phase, label, level] = figures
                             print(f"{phase} {label} c={level}: {figures['rps']:.0f}/s p50 {figures['p50_ms']:.1f} ms "
                                   f"cpu {figures['cpu_ms']:.2f} ms", flush=True)
+                    if phase == "filled":
+                        pages = list_pages(server, uri, reseller_id, customer_id, args.seconds)
         finally:
             database.stop()
 
@@ -357,7 +397,7 @@ def main():
     headers = ["run", "clients", "req/s", "p50 ms", "p99 ms", "errors", "floor req/s", "ratio to floor",
                "worker CPU ms/req", "bare view CPU ms/req", "worker peak RSS MiB", f"p50 ms at {args.fill // 1000}k",
                "filled/empty p50", "errors filled"]
-    targets = target_lines(results, args.fill)
+    targets = target_lines(results, args.fill, pages if args.fill else None)
     bare_rows = [[level, f"{bare[level]['rps']:.0f}", f"{bare[level]['p50_ms']:.1f}", f"{bare[level]['p99_ms']:.1f}",
                   f"{bare[level]['cpu_ms']:.2f}"] for level in levels]
     report = "\n\n".join([
@@ -371,8 +411,9 @@ def main():
         "and no validation, from as many processes as gunicorn has workers and as many threads as clients: "
         "customer/create reads the reseller and inserts the customer; user/create reads the reseller and the "
         "customer, hashes the new password and inserts the user; customer-user/create reads the reseller, hashes "
-        "the password and writes the customer, its credit entry and the user in one transaction. The floors write "
-        "into collections with only the contract's indexes (name or username unique, resellerId or customerId).",
+        "the password and writes the customer, its credit entry and the user in one transaction; customer/get reads "
+        "the reseller and the customer; user/update reads the reseller and updates the user. The creates' floors "
+        "write into collections with only the contract's indexes (name or username unique, resellerId or customerId).",
         table(rows, headers),
         "Targets (at 8 clients; the filled check at every level):",
         "\n".join(targets),

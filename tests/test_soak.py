@@ -12,6 +12,7 @@ import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+from bson import ObjectId
 from pymongo import MongoClient
 
 from app import create_app
@@ -26,14 +27,15 @@ RETRIES = 300
 KEY_IN_FLIGHT = 8
 LEASE_SECONDS = 5  # a request dies here with the database, so its key is taken over sooner than in production
 RESELLER = {"resellerName": "soak", "resellerPassword": "soak-reseller-secret"}
-ALLOWED_ANSWERS = {201, 400, 401, 404, 409, 422, 429, 503}
+ALLOWED_ANSWERS = {200, 201, 400, 401, 404, 409, 422, 429, 503}
 
 
 def plan(customer_ids, rng):
     """The mixed requests: (path, params, Idempotency-Key or None), in a shuffled order."""
     requests = []
     for number in range(REQUESTS):
-        kind = rng.choices(["customer", "user", "customer-user", "invalid", "racing", "wrong"], [30, 20, 25, 10, 10, 5])[0]
+        kind = rng.choices(["customer", "user", "customer-user", "invalid", "racing", "wrong", "update", "suspension"],
+                           [30, 20, 25, 10, 10, 5, 8, 4])[0]
         key = uuid.uuid4().hex
         if kind == "customer":
             requests.append(("/services/rest/customer/create", {**RESELLER, "name": f"c{number}"}, key))
@@ -47,6 +49,12 @@ def plan(customer_ids, rng):
                 "applyFreeCredits": rng.choice(["true", "false"])}, key))
         elif kind == "invalid":
             requests.append(("/services/rest/customer/create", {**RESELLER, "name": "has space", "moCharge": "x"}, None))
+        elif kind == "update":
+            requests.append(("/services/rest/customer/update", {**RESELLER, "customerId": rng.choice(customer_ids),
+                                                                "moCharge": str(number)}, None))
+        elif kind == "suspension":
+            action = rng.choice(["suspend", "resume"])
+            requests.append((f"/services/rest/customer/{action}", {**RESELLER, "customerId": rng.choice(customer_ids)}, None))
         elif kind == "racing":
             name = f"race{number % 40}"
             requests.append(("/services/rest/customer/create", {**RESELLER, "name": name}, key))
@@ -166,7 +174,24 @@ def check(db, settled, answers_seen, log, base_customer_ids, restarts):
     assert created_by["user.create"] == len(announced_users) - len(phone_app_users)
     assert created_by["customer.create"] == len(announced_customers) - len(phone_app_users)
 
+    check_changes(db, settled, base_customer_ids)
     secrets = {RESELLER["resellerPassword"], "guess"} | {params["password"] for _, params, _, _ in settled if "password" in params}
     assert not [secret for secret in secrets if secret in log]
     print(f"soak: {len(settled)} requests settled, {len(answers_seen)} sent, answers {dict(codes)}, "
           f"{len(restarts)} database restart survived")
+
+
+def check_changes(db, settled, base_customer_ids):
+    """Every settled update or suspension is recorded on its customer (a retried one may be recorded twice, never
+    lost), each customer's moCharge is one that was sent for it, and nothing but the base customers changed."""
+    updates, sent_charges = Counter(), defaultdict(set)
+    for path, params, _, (code, _) in settled:
+        if path.endswith("/update"):
+            sent_charges[params["customerId"]].add(int(params["moCharge"]))
+            updates[params["customerId"]] += code == 200
+    for customer in db.customers.find({"_id": {"$in": [ObjectId(c) for c in base_customer_ids]}}):
+        history = customer.get("history", [])
+        recorded = Counter(entry["action"] for entry in history)
+        assert recorded["customer.update"] >= updates[str(customer["_id"])]
+        assert customer["moCharge"] == 0 or customer["moCharge"] in sent_charges[str(customer["_id"])]
+    assert not db.customers.find_one({"_id": {"$nin": [ObjectId(c) for c in base_customer_ids]}, "history": {"$exists": True}})

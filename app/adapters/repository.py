@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, WriteConcern
+from pymongo import ASCENDING, DESCENDING, WriteConcern
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -43,7 +43,8 @@ CREDIT_TRANSACTIONS = "credit_transactions"
 KNOWN_CLIENTS = "reseller_known_clients"
 FAILED_NAMES = "failed_reseller_names"
 # Writes whose success the service announces wait for a majority of the replica set: an acknowledged create
-# survives the failover that follows.
+# survives the failover that follows. Updates are an update then a read of the result, not findAndModify: the same
+# two steps on mongod, and SecantusDB's findAndModify scans the whole collection.
 MAJORITY = WriteConcern("majority")
 HISTORY_KEPT = 100
 # A process writes "this client authenticated as that reseller" at most this often per pair.
@@ -188,11 +189,12 @@ class MongoRepository:
             return False
         return changed.modified_count == 1 or changed.upserted_id is not None
 
-    def forget_failures(self, reseller_id: ObjectId, client: str | None = None) -> int:
-        """Forget a reseller name's failed authentications from client (from every client when None)."""
+    def forget_failures(self, reseller_id: ObjectId, client: str | None = None, event: Event | None = None) -> None:
+        """Forget a reseller name's failed authentications from client (from every client when None), recording the
+        event when one is given (an operator's unlock)."""
         removed = {"$pull": {"authFailures": {"client": client}}} if client else {"$set": {"authFailures": []}}
-        changed = self._c.resellers.update_one({"_id": reseller_id}, {**removed, "$inc": {"authFailuresVersion": 1}})
-        return changed.modified_count
+        self._c.resellers.update_one({"_id": reseller_id}, {**removed, "$inc": {"authFailuresVersion": 1},
+                                                           **(history_push(event) if event else {})})
 
     def note_known_client(self, reseller_id: ObjectId, client: str, at: datetime) -> None:
         """Record that client authenticated as this reseller (at most hourly per pair and process)."""
@@ -296,10 +298,17 @@ class MongoRepository:
                         event: Event) -> Customer | None:
         """Set fields of the reseller's customer and record the event; the customer as changed, or None."""
         stored = {CUSTOMER_FIELDS[key]: value for key, value in changes.items()}
-        document = self._c.majority[CUSTOMERS].find_one_and_update(
-            {"_id": customer_id, "resellerId": reseller_id}, {"$set": stored, **history_push(event)},
-            projection=WITHOUT_HISTORY, return_document=ReturnDocument.AFTER)
-        return customer_from(document) if document else None
+        changed = self._c.majority[CUSTOMERS].update_one({"_id": customer_id, "resellerId": reseller_id},
+                                                         {"$set": stored, **history_push(event)})
+        return self.customer_of(reseller_id, customer_id) if changed.matched_count else None
+
+    def set_customer_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool,
+                            event: Event) -> Customer | None:
+        """Suspend or resume the reseller's customer, recording it only if it was the other way; the customer as it
+        now is, or None."""
+        self._c.majority[CUSTOMERS].update_one({"_id": customer_id, "resellerId": reseller_id, **other_way(active)},
+                                               {"$set": {"active": active}, **history_push(event)})
+        return self.customer_of(reseller_id, customer_id)
 
     def count_users(self, customer_id: ObjectId) -> int:
         """How many users the customer has."""
@@ -332,9 +341,12 @@ class MongoRepository:
 
     def user_of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
         """The user with this id or username if it belongs to this reseller, else None."""
-        identity = {"_id": user_id} if user_id is not None else {"username": names.as_stored(username or "")}
-        document = self._c.users.find_one({**identity, "resellerId": reseller_id}, WITHOUT_SECRETS)
-        return user_from(document) if document else None
+        if user_id is not None:
+            document = self._c.users.find_one({"_id": user_id, "resellerId": reseller_id}, WITHOUT_SECRETS)
+        else:
+            # By its unique username alone (served by that index on every server), then checked for its reseller.
+            document = self._c.users.find_one({"username": names.as_stored(username or "")}, WITHOUT_SECRETS)
+        return user_from(document) if document and document["resellerId"] == reseller_id else None
 
     def user_with_key(self, reseller_id: ObjectId, key: str) -> User | None:
         """The user a request with this Idempotency-Key of this reseller created, or None."""
@@ -364,10 +376,15 @@ class MongoRepository:
             update["$set"] = given
         if cleared:
             update["$unset"] = cleared
-        document = self._c.majority[USERS].find_one_and_update(
-            {"_id": user_id, "resellerId": reseller_id}, update, projection=WITHOUT_SECRETS,
-            return_document=ReturnDocument.AFTER)
-        return user_from(document) if document else None
+        changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id}, update)
+        return self.user_of(reseller_id, user_id=user_id) if changed.matched_count else None
+
+    def set_user_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool, event: Event) -> User | None:
+        """Suspend or resume the reseller's user, recording it only if it was the other way; the user as it now is,
+        or None."""
+        self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id, **other_way(active)},
+                                           {"$set": {"active": active}, **history_push(event)})
+        return self.user_of(reseller_id, user_id=user_id)
 
     # The audit trail: creation records and change histories, kept on the documents themselves.
 
@@ -418,6 +435,11 @@ def only_at_version(version: int, version_field: str, values: dict[str, Any]) ->
     changes = {name: {"$cond": [still, {"$literal": value}, f"${name}"]} for name, value in values.items()}
     changes[version_field] = {"$cond": [still, version + 1, f"${version_field}"]}
     return [{"$set": changes}]
+
+
+def other_way(active: bool) -> dict[str, Any]:
+    """The filter of a document whose active flag is not yet active (documents without one count as active)."""
+    return {"active": False} if active else {"active": {"$ne": False}}
 
 
 def first(cursor: Any) -> dict[str, Any] | None:

@@ -101,6 +101,53 @@ class CustomerUserRequest:
 
 
 @dataclass(frozen=True)
+class CustomerLookup:
+    """customer/get, customer/suspend, customer/resume: who asks, and which of its customers."""
+
+    credentials: Credentials
+    customer_id: ObjectId
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """customer/update: who asks, which of its customers, and the settings to change (by field name)."""
+
+    credentials: Credentials
+    customer_id: ObjectId
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UserLookup:
+    """user/get, user/suspend, user/resume: who asks, and which of its users, by id or by username."""
+
+    credentials: Credentials
+    user_id: ObjectId | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """user/update: who asks, which of its users, the fields to set (by name), to remove, and a new password."""
+
+    credentials: Credentials
+    user_id: ObjectId
+    changes: dict[str, Any]
+    cleared: tuple[str, ...] = ()
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """customer/list, user/list: who asks, the page wanted (after the id given, at most limit), whose users."""
+
+    credentials: Credentials
+    limit: int
+    after: ObjectId | None = None
+    customer_id: ObjectId | None = None
+
+
+@dataclass(frozen=True)
 class Failure:
     """A failed authentication of a reseller name: from which client address, and when."""
 

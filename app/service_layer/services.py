@@ -16,8 +16,10 @@ from app.domain.exceptions import (
     CustomerNotFound,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
+    ResellerNotFound,
     TooManyFailures,
     UserExists,
+    UserNotFound,
 )
 from app.domain.model import (
     AuditEntry,
@@ -25,6 +27,7 @@ from app.domain.model import (
     CreditEntry,
     Credentials,
     Customer,
+    CustomerChange,
     CustomerRequest,
     CustomerUserRequest,
     EarlierRequest,
@@ -32,11 +35,14 @@ from app.domain.model import (
     FailedName,
     Failure,
     IdempotencyKey,
+    ListRequest,
     NewCustomer,
     NewUser,
     Origin,
+    Page,
     Reseller,
     User,
+    UserChange,
     UserRequest,
 )
 from app.domain.throttling import KNOWN_CLIENT_DAYS, FailureLimits
@@ -258,3 +264,86 @@ def audit_trail(entries: list[AuditEntry], limit: int) -> list[AuditEntry]:
     # Within one millisecond, the ids (made in creation order by one process) break the tie.
     return sorted(kept, key=lambda entry: (entry.event.at, entry.user_id or entry.customer_id or entry.reseller_id),
                   reverse=True)[:limit]
+
+
+def customer_of(reseller_id: ObjectId, customer_id: ObjectId, *, uow: MongoUnitOfWork) -> Customer:
+    """The reseller's customer with this id; another reseller's is CustomerNotFound, exactly like none."""
+    found = uow.repository.customer_of(reseller_id, customer_id)
+    if found is None:
+        raise CustomerNotFound()
+    return found
+
+
+def customers_of(reseller_id: ObjectId, request: ListRequest, *, uow: MongoUnitOfWork) -> Page:
+    """A page of the reseller's customers, in creation order."""
+    return uow.repository.customers_of(reseller_id, request.after, request.limit)
+
+
+def change_customer(reseller_id: ObjectId, request: CustomerChange, origin: Origin, *, uow: MongoUnitOfWork,
+                    clock: Clock) -> Customer:
+    """Change settings of the reseller's customer, recording which; the customer as changed."""
+    event = Event("customer.update", clock(), origin, tuple(request.changes))
+    changed = uow.repository.change_customer(reseller_id, request.customer_id, request.changes, event)
+    if changed is None:
+        raise CustomerNotFound()
+    return changed
+
+
+def set_customer_active(reseller_id: ObjectId, customer_id: ObjectId, active: bool, origin: Origin, *,
+                        uow: MongoUnitOfWork, clock: Clock) -> Customer:
+    """Suspend or resume the reseller's customer (a change only when it was the other way); the customer."""
+    event = Event("customer.resume" if active else "customer.suspend", clock(), origin, ("active",))
+    found = uow.repository.set_customer_active(reseller_id, customer_id, active, event)
+    if found is None:
+        raise CustomerNotFound()
+    return found
+
+
+def user_of(reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None,
+            uow: MongoUnitOfWork) -> User:
+    """The reseller's user with this id or username; another reseller's is UserNotFound, exactly like none."""
+    found = uow.repository.user_of(reseller_id, user_id=user_id, username=username)
+    if found is None:
+        raise UserNotFound()
+    return found
+
+
+def users_of(reseller_id: ObjectId, request: ListRequest, *, uow: MongoUnitOfWork) -> Page:
+    """A page of the reseller's users, or of one of its customers' (CustomerNotFound if not its), in creation order."""
+    if request.customer_id is not None:
+        customer_of(reseller_id, request.customer_id, uow=uow)
+    return uow.repository.users_of(reseller_id, request.after, request.limit, customer_id=request.customer_id)
+
+
+def change_user(reseller_id: ObjectId, request: UserChange, origin: Origin, *, uow: MongoUnitOfWork, hasher: Hasher,
+                clock: Clock) -> User:
+    """Change details of the reseller's user (a new password hashed as at creation), recording which fields."""
+    changes: dict[str, object] = {**request.changes, **dict.fromkeys(request.cleared)}
+    if request.password is not None:
+        user_of(reseller_id, user_id=request.user_id, uow=uow)  # before spending a hash on it
+        changes["password_hash"] = hasher.hash(request.password)
+    event = Event("user.update", clock(), origin, tuple(changes))
+    changed = uow.repository.change_user(reseller_id, request.user_id, changes, event)
+    if changed is None:
+        raise UserNotFound()
+    return changed
+
+
+def set_user_active(reseller_id: ObjectId, user_id: ObjectId, active: bool, origin: Origin, *, uow: MongoUnitOfWork,
+                    clock: Clock) -> User:
+    """Suspend or resume the reseller's user (a change only when it was the other way); the user."""
+    event = Event("user.resume" if active else "user.suspend", clock(), origin, ("active",))
+    found = uow.repository.set_user_active(reseller_id, user_id, active, event)
+    if found is None:
+        raise UserNotFound()
+    return found
+
+
+def unlock_reseller(name: str, client: str | None, origin: Origin, *, uow: MongoUnitOfWork, clock: Clock) -> int:
+    """Forget a reseller name's failed authentications (from one client address, or all); how many were forgotten."""
+    reseller = uow.repository.reseller_named(name)
+    if reseller is None:
+        raise ResellerNotFound(name)
+    forgotten = [failure for failure in reseller.failures if client is None or failure.client == client]
+    uow.repository.forget_failures(reseller.id, client, Event("reseller.unlock", clock(), origin))
+    return len(forgotten)

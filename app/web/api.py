@@ -1,12 +1,13 @@
 """The HTTP endpoints: load the parameters, authenticate, run the service once per key, answer."""
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
 
 from app.bootstrap import Provisioning
-from app.domain.model import Created, IdempotencyKey, Origin, Reseller
+from app.domain.model import Created, Customer, IdempotencyKey, Origin, Page, Reseller, User
 from app.service_layer import idempotency, services
 from app.service_layer.unit_of_work import MongoUnitOfWork
 from app.web import access, bodies, metrics, openapi
@@ -104,6 +105,118 @@ def customer_user_create():
             reseller, checked, origin(), idempotency_key("customer-user/create", checked), uow=uow,
             hasher=tools.hasher, clock=tools.clock)
     return created({"id": str(outcome.user_id), "customerId": str(outcome.customer_id)}, outcome)
+
+
+def iso_time(moment: datetime) -> str:
+    """A stored time in ISO 8601, UTC, to the millisecond MongoDB keeps."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def customer_json(customer: Customer) -> dict:
+    """A customer as the API answers it."""
+    return {"id": str(customer.id), "name": customer.name, "integrationId": customer.integration_id,
+            "rotationAlgorithm": customer.rotation_algorithm, "billingType": customer.billing_type,
+            "moCharge": customer.mo_charge, "credits": customer.credits, "active": customer.active,
+            "createdAt": iso_time(customer.created.at)}
+
+
+USER_DETAILS = (("email", "email"), ("phoneNumber", "phone_number"), ("virtualNumber", "virtual_number"),
+                ("contactName", "contact_name"), ("moPush", "mo_push"), ("finalStatusPush", "final_status_push"))
+
+
+def user_json(user: User) -> dict:
+    """A user as the API answers it: optional details only when set, never its password hash."""
+    return {"id": str(user.id), "username": user.username, "customerId": str(user.customer_id),
+            **{key: getattr(user, name) for key, name in USER_DETAILS if getattr(user, name) is not None},
+            "swappingSourceAddressAllowed": user.swapping_source_address_allowed, "active": user.active,
+            "createdAt": iso_time(user.created.at)}
+
+
+def done(body):
+    """200 status 0: a read, an update or a suspension."""
+    return answer({"status": DONE, **body}, 200)
+
+
+def page(name, found: Page, shape):
+    return done({name: [shape(item) for item in found.items],
+                 "next": str(found.next_after) if found.next_after else None})
+
+
+@bp.post("/customer/get", provide_automatic_options=False)
+def customer_get():
+    with authenticated(schemas().customer_lookup) as (checked, uow, reseller):
+        customer = services.customer_of(reseller.id, checked.customer_id, uow=uow)
+    return done({"customer": customer_json(customer)})
+
+
+@bp.post("/customer/list", provide_automatic_options=False)
+def customer_list():
+    with authenticated(schemas().customer_list) as (checked, uow, reseller):
+        found = services.customers_of(reseller.id, checked, uow=uow)
+    return page("customers", found, customer_json)
+
+
+@bp.post("/customer/update", provide_automatic_options=False)
+def customer_update():
+    with authenticated(schemas().customer_update) as (checked, uow, reseller):
+        customer = services.change_customer(reseller.id, checked, origin(), uow=uow, clock=provisioning().clock)
+    return done({"customer": customer_json(customer)})
+
+
+def customer_active(active):
+    with authenticated(schemas().customer_lookup) as (checked, uow, reseller):
+        customer = services.set_customer_active(reseller.id, checked.customer_id, active, origin(), uow=uow,
+                                                clock=provisioning().clock)
+    return done({"customer": customer_json(customer)})
+
+
+@bp.post("/customer/suspend", provide_automatic_options=False)
+def customer_suspend():
+    return customer_active(False)
+
+
+@bp.post("/customer/resume", provide_automatic_options=False)
+def customer_resume():
+    return customer_active(True)
+
+
+@bp.post("/user/get", provide_automatic_options=False)
+def user_get():
+    with authenticated(schemas().user_lookup) as (checked, uow, reseller):
+        user = services.user_of(reseller.id, user_id=checked.user_id, username=checked.username, uow=uow)
+    return done({"user": user_json(user)})
+
+
+@bp.post("/user/list", provide_automatic_options=False)
+def user_list():
+    with authenticated(schemas().user_list) as (checked, uow, reseller):
+        found = services.users_of(reseller.id, checked, uow=uow)
+    return page("users", found, user_json)
+
+
+@bp.post("/user/update", provide_automatic_options=False)
+def user_update():
+    with authenticated(schemas().user_update) as (checked, uow, reseller):
+        tools = provisioning()
+        user = services.change_user(reseller.id, checked, origin(), uow=uow, hasher=tools.hasher, clock=tools.clock)
+    return done({"user": user_json(user)})
+
+
+def user_active(active):
+    with authenticated(schemas().user_id) as (checked, uow, reseller):
+        user = services.set_user_active(reseller.id, checked.user_id, active, origin(), uow=uow,
+                                        clock=provisioning().clock)
+    return done({"user": user_json(user)})
+
+
+@bp.post("/user/suspend", provide_automatic_options=False)
+def user_suspend():
+    return user_active(False)
+
+
+@bp.post("/user/resume", provide_automatic_options=False)
+def user_resume():
+    return user_active(True)
 
 
 @bp.get("/openapi.json", provide_automatic_options=False)

@@ -73,8 +73,11 @@ def invalid(message, errors):
 def handle(error):
     """Map any exception raised while handling a request to its status, HTTP code and message."""
     if isinstance(error, ValidationError):
-        names = ", ".join(sorted(error.messages))
-        return invalid(f"invalid parameters: {names}", error.messages)
+        messages = dict(error.messages)
+        whole = messages.pop("_schema", None)
+        if whole and not messages:
+            return invalid("; ".join(whole), {})
+        return invalid(f"invalid parameters: {', '.join(sorted(messages))}", messages)
     if isinstance(error, RequestInvalid):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:

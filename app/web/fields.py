@@ -241,6 +241,28 @@ class ObjectIdText(Text):
         return ObjectId(value)
 
 
+class NameList(Text):
+    """Comma-separated names out of a fixed set (or, in JSON, a list of them)."""
+
+    def __init__(self, names, **kwargs):
+        super().__init__(max_length=None, **kwargs)
+        self.names = tuple(names)
+        self.wrong_type = f"must be names out of {', '.join(self.names)}, separated by commas"
+
+    def openapi(self):
+        one = "(" + "|".join(re.escape(name) for name in self.names) + ")"
+        return {"type": "string", "pattern": f"^{one}(,{one})*$", "description": self.wrong_type}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list) and all(isinstance(name, str) for name in value):
+            value = ",".join(value)
+        given = [name.strip() for name in super()._deserialize(value, attr, data, **kwargs).split(",")]
+        unknown = [name for name in given if name not in self.names]
+        if unknown:
+            raise ValidationError(f"{self.wrong_type}; not: {', '.join(unknown)}")
+        return tuple(dict.fromkeys(given))
+
+
 PUSH_CONFIG_MAX_BYTES = 4096
 IPV4_SPELLING = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}")
 

@@ -12,27 +12,107 @@ from app.domain.exceptions import (
     IdempotencyKeyReused,
     TooManyFailures,
     UserExists,
+    UserNotFound,
 )
 from app.web import errors, headers
-from app.web.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
+from app.web.schemas import (
+    CustomerCreateSchema,
+    CustomerLookupSchema,
+    CustomerUpdateSchema,
+    CustomerUserCreateSchema,
+    ListSchema,
+    UserCreateSchema,
+    UserIdSchema,
+    UserListSchema,
+    UserLookupSchema,
+    UserUpdateSchema,
+)
 
 MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
-ENDPOINTS = {
-    "/services/rest/customer/create": (
-        "Create a customer", CustomerCreateSchema, {"id": "the customer's id"},
-        (CustomerExists, IdempotencyKeyInFlight),
-    ),
-    "/services/rest/user/create": (
-        "Create a user of one of the reseller's customers", UserCreateSchema, {"id": "the user's id"},
-        (CustomerNotFound, UserExists, IdempotencyKeyInFlight),
-    ),
-    "/services/rest/customer-user/create": (
-        "Create a customer and its first user, all or nothing", CustomerUserCreateSchema,
-        {"id": "the user's id", "customerId": "the customer's id"}, (CustomerExists, UserExists, IdempotencyKeyInFlight),
-    ),
-}
-ALWAYS = (AuthenticationFailed, TooManyFailures, IdempotencyKeyReused)
 OBJECT_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+TIME = {"type": "string", "format": "date-time"}
+CUSTOMER = {
+    "type": "object", "additionalProperties": False,
+    "required": ["id", "name", "integrationId", "rotationAlgorithm", "billingType", "moCharge", "credits", "active",
+                 "createdAt"],
+    "properties": {
+        "id": OBJECT_ID, "name": {"type": "string"}, "integrationId": {"type": "string"},
+        "rotationAlgorithm": {"type": "string", "enum": ["CONVERSATION", "MAX_ROTATION"]},
+        "billingType": {"type": "string", "enum": ["PRE_PAID", "POST_PAID"]},
+        "moCharge": {"type": "integer", "minimum": 0}, "credits": {"type": "integer"}, "active": {"type": "boolean"},
+        "createdAt": TIME,
+    },
+}
+PUSH = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["URL", "EMAIL", "SMPP"]},
+                                                               "data": {"type": "object"}}}
+USER = {
+    "type": "object", "additionalProperties": False,
+    "required": ["id", "username", "customerId", "swappingSourceAddressAllowed", "active", "createdAt"],
+    "properties": {
+        "id": OBJECT_ID, "username": {"type": "string"}, "customerId": OBJECT_ID, "email": {"type": "string"},
+        "phoneNumber": {"type": "string"}, "virtualNumber": {"type": "string"}, "contactName": {"type": "string"},
+        "moPush": PUSH, "finalStatusPush": PUSH, "swappingSourceAddressAllowed": {"type": "boolean"},
+        "active": {"type": "boolean"}, "createdAt": TIME,
+    },
+}
+
+
+def done(properties, description):
+    """A 200 answer with status 0 and these properties."""
+    schema = {"type": "object", "additionalProperties": False, "required": ["status", *properties],
+              "properties": {"status": {"type": "integer", "enum": [0]}, **properties}}
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+ONE_CUSTOMER = done({"customer": {"$ref": "#/components/schemas/Customer"}}, "the customer (status 0)")
+ONE_USER = done({"user": {"$ref": "#/components/schemas/User"}}, "the user (status 0)")
+NEXT = {"type": "string", "nullable": True, "pattern": "^[0-9a-f]{24}$",
+        "description": "the id to give as after for the next page; null on the last page"}
+DRY_RUN_PASSED = {
+    "description": "dryRun=true: the create would succeed; nothing was written (status 0)",
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status", "dryRun"], "additionalProperties": False,
+        "properties": {"status": {"type": "integer", "enum": [0]}, "dryRun": {"type": "boolean", "enum": [True]}}}}},
+}
+
+
+def created(ids):
+    properties = {name: {**OBJECT_ID, "description": description} for name, description in ids.items()}
+    properties["status"] = {"type": "integer", "enum": [0]}
+    return {"200": DRY_RUN_PASSED, "201": {"description": "created (status 0)", "content": {"application/json": {
+        "schema": {"type": "object", "required": list(properties), "properties": properties,
+                   "additionalProperties": False}}}}}
+
+
+CREATE = (AuthenticationFailed, TooManyFailures, IdempotencyKeyReused, IdempotencyKeyInFlight)
+READ = (AuthenticationFailed, TooManyFailures)
+ENDPOINTS = {
+    "customer/create": ("Create a customer", CustomerCreateSchema, created({"id": "the customer's id"}),
+                        CREATE + (CustomerExists,)),
+    "user/create": ("Create a user of one of the reseller's customers", UserCreateSchema,
+                    created({"id": "the user's id"}), CREATE + (CustomerNotFound, UserExists)),
+    "customer-user/create": ("Create a customer and its first user, all or nothing", CustomerUserCreateSchema,
+                             created({"id": "the user's id", "customerId": "the customer's id"}),
+                             CREATE + (CustomerExists, UserExists)),
+    "customer/get": ("One of the reseller's customers", CustomerLookupSchema, ONE_CUSTOMER, READ + (CustomerNotFound,)),
+    "customer/list": ("The reseller's customers, a page at a time in creation order", ListSchema,
+                      done({"customers": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}},
+                            "next": NEXT}, "a page of customers (status 0)"), READ),
+    "customer/update": ("Change a customer's settings (not its name)", CustomerUpdateSchema, ONE_CUSTOMER,
+                        READ + (CustomerNotFound,)),
+    "customer/suspend": ("Suspend a customer: the platform stops serving its users", CustomerLookupSchema,
+                         ONE_CUSTOMER, READ + (CustomerNotFound,)),
+    "customer/resume": ("Resume a suspended customer", CustomerLookupSchema, ONE_CUSTOMER, READ + (CustomerNotFound,)),
+    "user/get": ("One of the reseller's users, by userId or username", UserLookupSchema, ONE_USER,
+                 READ + (UserNotFound,)),
+    "user/list": ("The reseller's users (or one customer's), a page at a time in creation order", UserListSchema,
+                  done({"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "next": NEXT},
+                       "a page of users (status 0)"), READ + (CustomerNotFound,)),
+    "user/update": ("Change a user's details or password (not its username); clear removes optional ones",
+                    UserUpdateSchema, ONE_USER, READ + (UserNotFound,)),
+    "user/suspend": ("Suspend a user: the platform stops serving it", UserIdSchema, ONE_USER, READ + (UserNotFound,)),
+    "user/resume": ("Resume a suspended user", UserIdSchema, ONE_USER, READ + (UserNotFound,)),
+}
 ERROR = {
     "type": "object",
     "required": ["status", "message", "requestId"],
@@ -42,12 +122,6 @@ ERROR = {
         "requestId": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
-}
-DRY_RUN_PASSED = {
-    "description": "dryRun=true: the create would succeed; nothing was written (status 0)",
-    "content": {"application/json": {"schema": {
-        "type": "object", "required": ["status", "dryRun"], "additionalProperties": False,
-        "properties": {"status": {"type": "integer", "enum": [0]}, "dryRun": {"type": "boolean", "enum": [True]}}}}},
 }
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 
@@ -71,19 +145,19 @@ def document():
     )
     plugin.converter.add_attribute_function(field_rule)
     spec.components.schema("Error", ERROR)
-    for path, (summary, schema, ids, conditions) in ENDPOINTS.items():
+    spec.components.schema("Customer", CUSTOMER)
+    spec.components.schema("User", USER)
+    for path, (summary, schema, success, conditions) in ENDPOINTS.items():
         body = {"content": {media: {"schema": schema} for media in MEDIA_TYPES}, "required": True}
-        spec.path(path=path, operations={"post": {
-            "summary": summary,
-            "parameters": [{
+        operation = {"summary": summary, "requestBody": body, "responses": {**success, **error_responses(conditions)}}
+        if path.endswith("/create"):
+            operation["parameters"] = [{
                 "in": "header", "name": headers.IDEMPOTENCY_HEADER, "required": False,
                 "description": "retry safely: a repeat with the same key gets the first answer",
                 "schema": {"type": "string", "minLength": 1, "maxLength": headers.KEY_MAX_LENGTH,
                            "pattern": "^[!-~]+$"},
-            }],
-            "requestBody": body,
-            "responses": {"200": DRY_RUN_PASSED, "201": created(ids), **error_responses(conditions + ALWAYS)},
-        }})
+            }]
+        spec.path(path=f"/services/rest/{path}", operations={"post": operation})
     spec.path(path="/services/rest/health", operations={"get": {
         "summary": "Whether the service and its database answer",
         "responses": {
@@ -93,13 +167,6 @@ def document():
         },
     }})
     return spec.to_dict()
-
-
-def created(ids):
-    properties = {name: {**OBJECT_ID, "description": description} for name, description in ids.items()}
-    properties["status"] = {"type": "integer", "enum": [0]}
-    return {"description": "created (status 0)", "content": {"application/json": {"schema": {
-        "type": "object", "required": list(properties), "properties": properties, "additionalProperties": False}}}}
 
 
 def error(statuses, description, headers=None):

@@ -1,10 +1,26 @@
-"""The endpoints' parameters: names as the API spells them, rules from app.web.fields."""
-from marshmallow import EXCLUDE, Schema, post_load, pre_load
+"""The endpoints' parameters: names as the API spells them, rules from app.web.fields (one field per rule)."""
+from marshmallow import EXCLUDE, Schema, ValidationError, post_load, pre_load, validates_schema
 
-from app.domain.model import Credentials, CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
+from app.domain.model import (
+    Credentials,
+    CustomerChange,
+    CustomerLookup,
+    CustomerRequest,
+    CustomerUserRequest,
+    ListRequest,
+    NewCustomer,
+    NewUser,
+    UserChange,
+    UserLookup,
+    UserRequest,
+)
 from app.web import fields
 
 MO_CHARGE_MAX = 1_000_000_000
+LIST_LIMIT_MAX = 100
+LIST_LIMIT_DEFAULT = 50
+CLEARABLE = {"virtualNumber": "virtual_number", "contactName": "contact_name", "moPush": "mo_push",
+             "finalStatusPush": "final_status_push"}
 
 
 class ResellerSchema(Schema):
@@ -27,15 +43,19 @@ class ResellerSchema(Schema):
         return Credentials(data.pop("reseller_name"), data.pop("reseller_password"))
 
 
-class CustomerCreateSchema(ResellerSchema):
-    """customer/create."""
+class CustomerSettings(ResellerSchema):
+    """A customer's settings, as customer/create takes them and customer/update changes them."""
 
-    name = fields.Identifier(required=True)
     integration_id = fields.Text(data_key="integrationId")
     rotation_algorithm = fields.Choice(("CONVERSATION", "MAX_ROTATION"), data_key="rotationAlgorithm")
     billing_type = fields.Choice(("PRE_PAID", "POST_PAID"), data_key="billingType")
     mo_charge = fields.WholeNumber(minimum=0, maximum=MO_CHARGE_MAX, data_key="moCharge")
 
+
+class CustomerCreateSchema(CustomerSettings):
+    """customer/create."""
+
+    name = fields.Identifier(required=True)
     dry_run = fields.Flag(data_key="dryRun")
 
     @post_load
@@ -45,28 +65,39 @@ class CustomerCreateSchema(ResellerSchema):
         return CustomerRequest(credentials, NewCustomer(**data), dry_run)
 
 
-class UserFields(ResellerSchema):
-    """What user/create and customer-user/create share about the user."""
-
-    username = fields.Identifier(required=True)
-    password = fields.Text(required=True)
-
-
-class UserCreateSchema(UserFields):
-    """user/create; its push configs may point at private addresses only when allowed."""
+class PushTargets(ResellerSchema):
+    """A schema with push configs, which may point at private addresses only where the platform allows it."""
 
     def __init__(self, *, allow_private_push_targets=False, **kwargs):
         super().__init__(**kwargs)
         self.allow_private_push_targets = allow_private_push_targets
 
-    customer_id = fields.ObjectIdText(data_key="customerId", required=True)
-    email = fields.Email(required=True)
-    phone_number = fields.PhoneNumber(data_key="phoneNumber", required=True)
+
+class UserDetails(PushTargets):
+    """A user's details, as the creates take them and user/update changes them."""
+
+    password = fields.Text()
+    email = fields.Email()
+    phone_number = fields.PhoneNumber(data_key="phoneNumber")
     virtual_number = fields.PhoneNumber(data_key="virtualNumber")
+    contact_name = fields.Text(data_key="contactName", max_length=256)
     mo_push = fields.PushConfig(data_key="moPush")
     final_status_push = fields.PushConfig(data_key="finalStatusPush")
     swapping_source_address_allowed = fields.Flag(data_key="swappingSourceAddressAllowed")
+
+
+class UserCreateSchema(UserDetails):
+    """user/create."""
+
+    username = fields.Identifier(required=True)
+    password = fields.Text(required=True)
+    customer_id = fields.ObjectIdText(data_key="customerId", required=True)
+    email = fields.Email(required=True)
+    phone_number = fields.PhoneNumber(data_key="phoneNumber", required=True)
     dry_run = fields.Flag(data_key="dryRun")
+
+    class Meta(ResellerSchema.Meta):
+        exclude = ("contact_name",)
 
     @post_load
     def make_request(self, data, **kwargs):
@@ -75,15 +106,17 @@ class UserCreateSchema(UserFields):
         return UserRequest(credentials, data.pop("customer_id"), NewUser(**data), dry_run)
 
 
-class CustomerUserCreateSchema(UserFields):
+class CustomerUserCreateSchema(UserDetails):
     """customer-user/create."""
 
     customer = fields.Identifier(required=True)
-    contact_name = fields.Text(data_key="contactName", max_length=256)
-    email = fields.Email()
-    phone_number = fields.PhoneNumber(data_key="phoneNumber")
+    username = fields.Identifier(required=True)
+    password = fields.Text(required=True)
     apply_free_credits = fields.Flag(data_key="applyFreeCredits", required=True)
     dry_run = fields.Flag(data_key="dryRun")
+
+    class Meta(ResellerSchema.Meta):
+        exclude = ("virtual_number", "mo_push", "final_status_push", "swapping_source_address_allowed")
 
     @post_load
     def make_request(self, data, **kwargs):
@@ -94,6 +127,111 @@ class CustomerUserCreateSchema(UserFields):
         return CustomerUserRequest(credentials, customer, NewUser(**data), apply_free_credits, dry_run)
 
 
+class CustomerLookupSchema(ResellerSchema):
+    """customer/get, customer/suspend, customer/resume."""
+
+    customer_id = fields.ObjectIdText(data_key="customerId", required=True)
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return CustomerLookup(self.credentials(data), data["customer_id"])
+
+
+CUSTOMER_SETTINGS = ("integrationId", "rotationAlgorithm", "billingType", "moCharge")
+USER_DETAILS = ("password", "email", "phoneNumber", "virtualNumber", "contactName", "moPush", "finalStatusPush",
+                "swappingSourceAddressAllowed", "clear")
+
+
+def nothing_to_change(names):
+    """The request names what to change and changes nothing: an error of the request, not of one parameter."""
+    raise ValidationError(f"nothing to change: give at least one of {', '.join(names)}")
+
+
+class CustomerUpdateSchema(CustomerSettings):
+    """customer/update: a customer's settings (its name cannot change)."""
+
+    customer_id = fields.ObjectIdText(data_key="customerId", required=True)
+
+    @validates_schema
+    def changes_something(self, data, **kwargs):
+        if not set(data) - {"reseller_name", "reseller_password", "customer_id"}:
+            nothing_to_change(CUSTOMER_SETTINGS)
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        credentials = self.credentials(data)
+        return CustomerChange(credentials, data.pop("customer_id"), data)
+
+
+class ListSchema(ResellerSchema):
+    """customer/list: a page in creation order."""
+
+    limit = fields.WholeNumber(minimum=1, maximum=LIST_LIMIT_MAX, load_default=LIST_LIMIT_DEFAULT)
+    after = fields.ObjectIdText()
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return ListRequest(self.credentials(data), data["limit"], data.get("after"), data.get("customer_id"))
+
+
+class UserListSchema(ListSchema):
+    """user/list: a page of the reseller's users, or of one of its customers' users."""
+
+    customer_id = fields.ObjectIdText(data_key="customerId")
+
+
+class UserLookupSchema(ResellerSchema):
+    """user/get: a user by userId or by username (exactly one)."""
+
+    user_id = fields.ObjectIdText(data_key="userId")
+    username = fields.Identifier()
+
+    @validates_schema
+    def exactly_one(self, data, **kwargs):
+        given = [name for name in ("user_id", "username") if name in data]
+        if len(given) != 1:
+            message = "give userId or username, not both" if given else "is required (or username)"
+            raise ValidationError({"userId": [message]})
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return UserLookup(self.credentials(data), data.get("user_id"), data.get("username"))
+
+
+class UserIdSchema(ResellerSchema):
+    """user/suspend, user/resume."""
+
+    user_id = fields.ObjectIdText(data_key="userId", required=True)
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return UserLookup(self.credentials(data), data["user_id"])
+
+
+class UserUpdateSchema(UserDetails):
+    """user/update: a user's details and password (its username cannot change); clear removes optional ones."""
+
+    user_id = fields.ObjectIdText(data_key="userId", required=True)
+    clear = fields.NameList(CLEARABLE)
+
+    @validates_schema
+    def changes_something(self, data, **kwargs):
+        cleared = {CLEARABLE[name] for name in data.get("clear", ())}
+        both = sorted(self.fields[name].data_key for name in cleared & set(data))
+        if both:
+            raise ValidationError({key: ["is both given and cleared"] for key in both})
+        if not set(data) - {"reseller_name", "reseller_password", "user_id", "clear"} and not cleared:
+            nothing_to_change(USER_DETAILS)
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        credentials = self.credentials(data)
+        user_id = data.pop("user_id")
+        cleared = tuple(CLEARABLE[name] for name in data.pop("clear", ()))
+        password = data.pop("password", None)
+        return UserChange(credentials, user_id, data, cleared, password)
+
+
 class Schemas:
     """The endpoints' schemas, built once per app with the settings their rules depend on."""
 
@@ -101,3 +239,10 @@ class Schemas:
         self.customer_create = CustomerCreateSchema()
         self.user_create = UserCreateSchema(allow_private_push_targets=allow_private_push_targets)
         self.customer_user_create = CustomerUserCreateSchema()
+        self.customer_lookup = CustomerLookupSchema()
+        self.customer_update = CustomerUpdateSchema()
+        self.customer_list = ListSchema()
+        self.user_lookup = UserLookupSchema()
+        self.user_id = UserIdSchema()
+        self.user_list = UserListSchema()
+        self.user_update = UserUpdateSchema(allow_private_push_targets=allow_private_push_targets)
