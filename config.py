@@ -74,6 +74,7 @@ VARIABLES = {
     "LOG_LEVEL": ("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "level of the service's own log lines"),
     "LOG_FORMAT": ("json", one_of("json", "text"), "log lines as JSON objects, or as text for people"),
     "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
+    "API_DOCS": ("on", one_of("on", "off"), "serve the interactive API page at /services/rest/docs"),
     "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),
     "IDEMPOTENCY_SECRET": (
         "development-only-idempotency-secret",
