@@ -36,7 +36,8 @@ bind = f"{_settings['HOST']}:{_settings['PORT']}"
 # gthread's p99 reached 4-10x its p50 at 32 clients, because keep-alive connections stay on the worker that
 # accepted them and some workers queue while others idle; sync workers take each request from the shared
 # listen queue, so p99 stayed within 1.1-1.8x p50. Each thread that hashes holds 19 MiB, so sync workers
-# also need half the memory (59 against 117 MiB). Sync workers want a buffering proxy in front of slow clients.
+# also need half the memory (59 against 117 MiB). Sync workers want a buffering proxy in front of slow clients:
+# deploy/nginx, which docker-compose.yml puts in front.
 workers = _settings["WEB_CONCURRENCY"]
 worker_class = "sync"
 threads = _settings["THREADS"]

@@ -46,6 +46,12 @@ class Gunicorn:
         self.output = self.log.read()
         self.log.close()
 
+    def output_so_far(self):
+        """What gunicorn has written up to now."""
+        # pread: the workers write at the offset they share with this file object, which a seek would move.
+        size = os.fstat(self.log.fileno()).st_size
+        return os.pread(self.log.fileno(), size, 0).decode(errors="replace")
+
     def url(self, path, port=None):
         return f"http://127.0.0.1:{port or self.port}{path}"
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).parent.parent
 
@@ -30,6 +31,14 @@ def test_the_compose_file_is_valid():
     result = subprocess.run([tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q"], cwd=ROOT,
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_stack_reaches_the_service_only_through_the_shipped_nginx():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert [name for name, service in services.items() if "ports" in service] == ["nginx"]
+    assert "./deploy/nginx/templates:/etc/nginx/templates:ro" in services["nginx"]["volumes"]
+    assert services["nginx"]["environment"]["UPSTREAM"] == "provisioning:8080"
+    assert services["provisioning"]["environment"]["TRUSTED_PROXIES"] == "1"
 
 
 def test_the_image_runs_gunicorn_as_a_non_root_user_in_production_mode_with_a_healthcheck():
