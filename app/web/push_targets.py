@@ -1,73 +1,91 @@
 """URL push targets: what the platform will call must not be turned against the platform itself."""
 import ipaddress
 import re
-import socket
+import unicodedata
 from urllib.parse import urlsplit
 
+from ada_url import URL, HostType, SchemeType
 from marshmallow import ValidationError
 
-IPV4_SPELLING = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}")
+NOT_A_URL = "data.url must be an absolute http or https URL"
+CONTROLS = "data.url must not contain whitespace or control characters"
+AMBIGUOUS = ("data.url must write its host in plain ASCII (an international name in its xn-- form), "
+             "without percent-encoding or backslashes")
+IPV4_SPELLING = "data.url must write an IPv4 address as four decimal numbers, without leading zeros or a trailing dot"
+CREDENTIALS = "data.url must not carry a user name or password"
+INSIDE = "data.url must not point at localhost or a private, loopback or reserved address"
+
+# Names that reach the machine itself or its own links without asking DNS: a stock Debian or Docker /etc/hosts,
+# and what systemd's nss-myhostname answers on the hosts that have it.
+INSIDE_NAMES = frozenset({
+    "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix",
+    "ip6-allnodes", "ip6-allrouters", "_gateway", "_outbound",
+})
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# The authority: what lies between "//" and the first "/", "?" or "#", backslashes included.
+AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#]*)", re.IGNORECASE)
+HTTP_SCHEMES = (SchemeType.HTTP, SchemeType.HTTPS)
 
 
 def push_url(url, *, allow_private=False):
     """Return url when it is an absolute http or https URL with a host the platform may call, else refuse it."""
+    # WHATWG parsers drop tabs and newlines and trim control characters and spaces; other clients keep or reject them.
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        raise ValidationError(CONTROLS)
+    # WHATWG parsers end the authority at a backslash too, RFC 3986 ones do not; some clients decode percent-encoding
+    # in it, some not; IDNA implementations map Unicode differently (full-width digits, invisible characters, sigma).
+    authority = AUTHORITY.match(url)
+    authority = authority[1] if authority else ""
+    if "%" in authority or "\\" in authority or not authority.isascii():
+        raise ValidationError(AMBIGUOUS)
     try:
-        parts = urlsplit(url)
-        valid = (
-            parts.scheme.lower() in ("http", "https")
-            and bool(parts.hostname)
-            and (parts.port is None or parts.port > 0)
-            and not any(c.isspace() for c in url)
-        )
+        split, parsed = urlsplit(url), URL(url)
     except ValueError:
-        valid = False
+        raise ValidationError(NOT_A_URL) from None
+    empty_label = "" in parsed.hostname.removesuffix(".").split(".")
+    valid = parsed.scheme_type in HTTP_SCHEMES and not empty_label and parsed.port != "0" and split.hostname is not None
     if not valid:
-        raise ValidationError("data.url must be an absolute http or https URL")
-    if parts.username is not None or parts.password is not None:
-        raise ValidationError("data.url must not carry a user name or password")
-    if not allow_private and is_internal_host(parts.hostname):
-        raise ValidationError("data.url must not point at localhost or a private, loopback or reserved address")
+        raise ValidationError(NOT_A_URL)
+    if "@" in authority:
+        raise ValidationError(CREDENTIALS)
+    # Normalized alike, urlsplit's host must be the WHATWG one, else clients of either kind call different hosts.
+    if whatwg_host(split.hostname) != parsed.hostname:
+        raise ValidationError(AMBIGUOUS)
+    # Clients read other IPv4 spellings apart: glibc refuses "0x" and "1.2.3.4.", some libraries take 010 as ten.
+    if parsed.host_type == HostType.IPV4 and split.hostname != parsed.hostname:
+        raise ValidationError(IPV4_SPELLING)
+    if not allow_private and is_internal_host(parsed.hostname):
+        raise ValidationError(INSIDE)
     return url
 
 
-def is_internal_host(hostname):
-    """Tell whether a URL's host is localhost or an IP literal, in any spelling, that is not globally routable.
-
-    Names are not resolved here: whatever calls the URL must check the address it connects to as well.
-    """
-    host = ascii_host(hostname)
-    if host is None:
-        return True
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    address = ip_literal(host)
-    if address is None:
-        return False
-    if address.version == 6:
-        address = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, address))[1]
-    return not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
-
-
-def ascii_host(hostname):
-    """The host as a resolver sees it (IDNA: full-width digits, ideographic dots, soft hyphens folded), or None."""
-    if hostname.startswith("[") or ":" in hostname:
-        return hostname.lower()
+def whatwg_host(hostname):
+    """The host a WHATWG parser makes of a host name alone (lower case, IPv4 numbers, IPv6 forms), or None."""
     try:
-        return hostname.encode("idna").decode("ascii").rstrip(".").lower()
-    except UnicodeError:
-        return None
-
-
-def ip_literal(host):
-    """The IP address a host names literally (dotted, shortened, decimal, octal or hex IPv4; IPv6), or None."""
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0])
+        return URL(f"http://[{hostname}]/" if ":" in hostname else f"http://{hostname}/").hostname
     except ValueError:
-        pass
-    if not IPV4_SPELLING.fullmatch(host):
         return None
+
+
+def is_internal_host(host):
+    """Tell whether a WHATWG-serialized host is localhost or an IP address that is not globally routable."""
+    # Names are not resolved (DNS can point anywhere): whatever calls the URL must check the address it connects to.
     try:
-        # inet_aton reads every legacy spelling resolvers accept: 127.1, 0x7f.1, 2130706433, 0177.0.0.1.
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        name = host.removesuffix(".")
+        return name in INSIDE_NAMES or name.endswith((".localhost", ".localhost.localdomain"))
+    return is_internal_address(address)
+
+
+def is_internal_address(address):
+    """Tell whether an IP address, or the IPv4 address an IPv6 one carries, is not globally routable."""
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour or address.teredo and address.teredo[1]
+        if embedded is None and address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_internal_address(embedded)
+        if address.is_site_local:
+            return True
+    return not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
