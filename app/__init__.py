@@ -3,6 +3,7 @@ import logging
 import os
 
 from flask import Flask, g
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -23,15 +24,12 @@ def create_app(overrides=None):
     overrides = dict(overrides or {})
     collaborators = overrides.pop("bootstrap", {})
     app = Flask(__name__, static_folder=None)
+    app.json = ContractJSON(app)
     given = {name: str(value) for name, value in overrides.items() if name in config.VARIABLES}
     settings = config.from_environment({**os.environ, **given})
     app.config.update(settings)
     app.config.update({name: value for name, value in overrides.items() if name not in config.VARIABLES})
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
-    app.config["MAX_FORM_MEMORY_SIZE"] = settings["MAX_BODY_BYTES"]
-    app.config["MAX_FORM_PARTS"] = None  # the body limit bounds the parts; a count limit would answer a false 413
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
     app.url_map.merge_slashes = False
     logs.configure(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
 
@@ -51,6 +49,22 @@ def create_app(overrides=None):
     for group in cli.GROUPS:
         app.cli.add_command(group)
     return app
+
+
+class ContractJSON(DefaultJSONProvider):
+    """Answers as UTF-8 JSON in the order written; text that cannot be UTF-8 (a lone surrogate quoted back from a
+    request) is escaped rather than failing the answer."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def dumps(self, obj, **kwargs):
+        text = super().dumps(obj, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+        return text
 
 
 def observe(response):

@@ -16,6 +16,7 @@ from app.adapters import indexes
 from app.domain.exceptions import ResellerExists, ResellerNotFound
 from app.domain.model import Origin, UserChange
 from app.service_layer import services
+from app.web.fields import quoted
 from app.web.schemas import ResellerSchema, UserDetails
 
 reseller = AppGroup("reseller", help="Create, change and list resellers.")
@@ -138,21 +139,22 @@ def list_resellers(uow):
     """Show every reseller: name, whether active, its freeCredits and how many customers it has."""
     rows = [("NAME", "ACTIVE", "FREE CREDITS", "CUSTOMERS")]
     for found, customers in uow.repository.resellers_with_customer_counts():
-        rows.append((found.name, "yes" if found.active else "no", str(found.free_credits), str(customers)))
+        rows.append((shown(found.name), "yes" if found.active else "no", str(found.free_credits), str(customers)))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def shown(value):
-    """A stored value as a person reads it: times in UTC, objects as JSON, booleans as true/false."""
+    """A stored value as a person reads it on a terminal: times in UTC, objects as JSON, booleans as true/false, and
+    no character that could move the cursor or reorder the line (written as an escape)."""
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M:%S UTC")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict) or value == "":
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return quoted(json.dumps(value, ensure_ascii=False))
+    return quoted(str(value))
 
 
 def echo_fields(fields):
@@ -204,7 +206,7 @@ def list_customers(reseller_name, limit, after, uow):
     owner = existing(uow.repository.reseller_named(reseller_name), "reseller", reseller_name)
     found = uow.repository.customers_of(owner.id, page_after(after), limit)
     echo_table(("ID", "NAME", "ACTIVE", "CREDITS"),
-               [(str(c.id), c.name, shown(c.active), str(c.credits)) for c in found.items], found)
+               [(str(c.id), shown(c.name), shown(c.active), str(c.credits)) for c in found.items], found)
 
 
 @command(customer, name="suspend")
@@ -273,7 +275,7 @@ def list_users(customer_name, limit, after, uow):
     """List a customer's users in creation order: id, username, active."""
     owner = existing(uow.repository.customer_named_or_with_id(customer_name), "customer", customer_name)
     found = uow.repository.users_of(owner.reseller_id, page_after(after), limit, customer_id=owner.id)
-    echo_table(("ID", "USERNAME", "ACTIVE"), [(str(u.id), u.username, shown(u.active)) for u in found.items], found)
+    echo_table(("ID", "USERNAME", "ACTIVE"), [(str(u.id), shown(u.username), shown(u.active)) for u in found.items], found)
 
 
 @command(user, name="set-password")
@@ -335,13 +337,13 @@ def show_audit(customer_name, username, reseller_name, limit, uow):
     for entry in trail:
         if entry.reseller_id not in names:
             found = repository.reseller_by_id(entry.reseller_id)
-            names[entry.reseller_id] = found.name if found else str(entry.reseller_id)
+            names[entry.reseller_id] = shown(found.name) if found else str(entry.reseller_id)
         event = entry.event
         parts = [shown(event.at), event.action, f"reseller {names[entry.reseller_id]}"]
         parts += [f"{label} {value}" for label, value in (("customer", entry.customer_id), ("user", entry.user_id)) if value]
         if event.fields:
             parts.append(f"changed {','.join(event.fields)}")
-        parts.append(f"from {event.origin.client}")
+        parts.append(f"from {shown(event.origin.client)}")
         if event.origin.request_id:
             parts.append(f"request {event.origin.request_id}")
         click.echo("  ".join(parts))

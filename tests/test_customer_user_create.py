@@ -92,8 +92,9 @@ def test_a_taken_customer_name_is_status_3(client, reseller):
 
 def test_a_taken_username_is_status_4_and_leaves_no_customer_behind(client, reseller, db, make_reseller):
     make_reseller("rich", "rich secret", free_credits=50)
-    create(client)
-    response = create(client, customer="fresh", applyFreeCredits="true", resellerName="rich", resellerPassword="rich secret")
+    create(client, customer="first", username="taken")
+    response = create(client, customer="fresh", username="taken", applyFreeCredits="true", resellerName="rich",
+                      resellerPassword="rich secret")
     assert (response.status_code, response.json["status"]) == (409, 4)
     assert db.customers.count_documents({"name": "fresh"}) == 0
     assert db.credit_transactions.count_documents({}) == 0

@@ -3,12 +3,17 @@ import json
 from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from app.web.fields import NOT_UTF8, RequestInvalid, group_pairs, refuse_constant
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 JSON = "application/json"
+# No parameter is nested deeper than a push config's data; a body nested far deeper is not a request of this API.
+JSON_DEPTH_MAX = 32
+LOOKS_LIKE_JSON = ("the body looks like JSON but was sent as a form (Content-Type {content_type}): send it as "
+                   "application/json, e.g. curl --json '{{...}}' or curl -H 'Content-Type: application/json' -d '{{...}}'")
 
 
 def parameters(request):
@@ -17,11 +22,13 @@ def parameters(request):
     if request.mimetype == JSON:
         return _json_object(body)
     if request.mimetype == URLENCODED:
+        if body.strip().startswith(b"{") and body.strip().endswith(b"}"):
+            raise RequestInvalid(LOOKS_LIKE_JSON.format(content_type=URLENCODED))
         # latin-1 maps bytes to characters one to one, so each value's own bytes can be decoded strictly.
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
         return group_pairs((_name(key), _text(value.encode("latin-1"))) for key, value in pairs)
     if request.mimetype == MULTIPART:
-        return _multipart(request, body)
+        return _multipart(request.mimetype_params.get("boundary"), body)
     if not request.mimetype and not body:
         return {}
     raise UnsupportedMediaType()
@@ -29,11 +36,17 @@ def parameters(request):
 
 def _body(request):
     """The whole body, refused when larger than the limit, whether its length was announced or not."""
-    body = request.get_data()
-    limit = request.max_content_length
-    # A chunked body has no Content-Length: werkzeug stops reading at the limit, so look past it.
-    if request.content_length is None and len(body) >= limit and request.environ["wsgi.input"].read(1):
-        raise RequestEntityTooLarge()
+    try:
+        body = request.get_data()
+        limit = request.max_content_length
+        # A chunked body has no Content-Length: werkzeug stops reading at the limit, so look past it.
+        if request.content_length is None and len(body) >= limit and request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()
+    except RequestEntityTooLarge:
+        raise
+    except Exception:
+        # The server failed to read what the client sent (a malformed chunk, a body cut short): the client's fault.
+        raise RequestInvalid("the body could not be read: its chunked encoding or its length is wrong") from None
     return body
 
 
@@ -56,18 +69,46 @@ def _json_object(body):
         raise RequestInvalid("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise RequestInvalid('the JSON body must be an object of parameters, e.g. {"name": "example"}')
+    if nesting(document) > JSON_DEPTH_MAX:
+        raise RequestInvalid(f"the JSON body is nested deeper than {JSON_DEPTH_MAX} levels")
     return document
 
 
-def _multipart(request, body):
+def nesting(value):
+    """How deeply objects and arrays are nested in a JSON value (0 for a string or a number)."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth + 1)
+            pending += [(child, depth + 1) for child in (value.values() if isinstance(value, dict) else value)]
+    return deepest
+
+
+def _multipart(boundary, body):
     """The parameters of a multipart form; a file part counts as a value, its content as text.
 
-    werkzeug decodes form parts with replacement characters, so one in a value means it was not UTF-8.
+    Each part's bytes are decoded here, strictly, so that what is not UTF-8 is refused and a U+FFFD that is
+    (a valid character) is not mistaken for one.
     """
-    if "boundary" not in request.mimetype_params:
+    if not boundary:
         raise RequestInvalid("the multipart body has no boundary in its Content-Type")
-    pairs = [(key, NOT_UTF8 if "\ufffd" in value else value) for key, value in request.form.items(multi=True)]
-    pairs += [(key, _text(upload.read())) for key, upload in request.files.items(multi=True)]
+    decoder = MultipartDecoder(boundary.encode("latin-1", "replace"))
+    decoder.receive_data(body)
+    decoder.receive_data(None)
+    pairs, name, chunks = [], None, []
+    try:
+        event = decoder.next_event()
+        while not isinstance(event, (Epilogue, NeedData)):
+            if isinstance(event, (Field, File)):
+                name, chunks = event.name, []
+            elif isinstance(event, Data):
+                chunks.append(event.data)
+                if not event.more_data:
+                    pairs.append((name, _text(b"".join(chunks))))
+            event = decoder.next_event()
+    except ValueError:
+        raise RequestInvalid("the multipart body is malformed") from None
     if body and not pairs:
         raise RequestInvalid("the multipart body is malformed")
     return group_pairs(pairs)

@@ -16,7 +16,7 @@ from app.domain.exceptions import (
     UserExists,
     UserNotFound,
 )
-from app.web.fields import RequestInvalid
+from app.web.fields import RequestInvalid, quoted
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("app.events")
@@ -46,7 +46,7 @@ HTTP_MESSAGES = {
     404: "no such endpoint: {method} {path}",
     405: "method {method} is not allowed on {path}",
     413: "the request body is larger than {limit} bytes",
-    415: "unsupported Content-Type {content_type!r}: send application/x-www-form-urlencoded, "
+    415: "unsupported Content-Type '{content_type}': send application/x-www-form-urlencoded, "
     "multipart/form-data or application/json",
 }
 
@@ -106,10 +106,10 @@ def http_error(error):
     """Answer a routing or body-level HTTP error (404, 405, 413, 415, ...) as status 1."""
     template = HTTP_MESSAGES.get(error.code, "the request is malformed: {name}")
     message = template.format(
-        method=request.method,
-        path=request.path,
+        method=quoted(request.method),
+        path=quoted(request.path),
         limit=current_app.config["MAX_CONTENT_LENGTH"],
-        content_type=request.mimetype,
+        content_type=quoted(request.mimetype),
         name=error.name,
     )
     allow = dict(error.get_headers()).get("Allow")

@@ -7,6 +7,7 @@ from bson import ObjectId
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields
 
+from app.domain import names
 from app.web.push_targets import push_url
 
 LINE_BREAKS_AND_TABS = "\t\n\r"
@@ -35,6 +36,12 @@ REPEATED = Refused("is given more than once")
 NOT_UTF8 = Refused("must be valid UTF-8 text")
 
 
+def quoted(text):
+    """Text from a request as a message may show it: anything not plainly visible written as an escape."""
+    return "".join(c if c.isprintable() and c not in DIRECTION_CONTROLS else c.encode("unicode_escape",
+                   "backslashreplace").decode("ascii") for c in text)
+
+
 def group_pairs(pairs):
     """Key/value pairs as a dict in which a key given more than once holds REPEATED (also a json.loads hook)."""
     grouped = {}
@@ -48,17 +55,23 @@ def refuse_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+# Characters that reorder how text around them is shown (Unicode's bidirectional controls): refused in every text,
+# since a name or a message shown to a person can be made to read as something else.
+DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden="", allowed_controls=""):
     """Every way a string breaks the rules common to all text; empty when it keeps them."""
     if value.isascii() and value.isprintable():
         # Printable ASCII (nearly every value) has no surrogate, control or format character, and no space but " ".
-        surrogate = control = invisible = False
+        surrogate = control = direction = invisible = False
         whitespace = " " in value
     else:
         categories = {unicodedata.category(c) for c in value}
         surrogate = "Cs" in categories
         whitespace = any(c.isspace() for c in value)
         control = any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value)
+        direction = not DIRECTION_CONTROLS.isdisjoint(value)
         invisible = "Cf" in categories
     problems = []
     if surrogate:
@@ -67,7 +80,9 @@ def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden=""
         problems.append("must not contain spaces or other whitespace")
     if control:
         problems.append("must not contain control characters")
-    if invisible and not allow_whitespace:
+    if direction:
+        problems.append("must not contain text direction controls")
+    if invisible and not allow_whitespace and not direction:
         problems.append("must not contain invisible formatting characters")
     problems += [f"must not contain '{c}'" for c in forbidden if c in value]
     if max_length is not None and len(value) > max_length:
@@ -110,10 +125,17 @@ class Text(fields.Field):
 
 
 class Identifier(Text):
-    """A name, username or reseller name: 1 to 128 characters, no whitespace, nothing invisible."""
+    """A name, username or reseller name: 1 to 128 characters, no whitespace, nothing invisible, one writing system
+    (Unicode's "highly restrictive" profile); returned in NFC, as it is stored."""
 
     def __init__(self, *, forbidden="", **kwargs):
         super().__init__(max_length=128, allow_whitespace=False, forbidden=forbidden, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = names.as_stored(super()._deserialize(value, attr, data, **kwargs))
+        if not names.highly_restrictive(value):
+            raise ValidationError("must not mix writing systems (e.g. Latin with Cyrillic or Greek letters)")
+        return value
 
 
 class Choice(Text):
@@ -283,15 +305,8 @@ class PushConfig(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, Refused):
             raise ValidationError(value.message)
-        if isinstance(value, dict):
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        elif isinstance(value, str):
-            text = value
-        else:
-            raise ValidationError(self.wrong_type)
-        if len(text.encode("utf-8", "surrogatepass")) > PUSH_CONFIG_MAX_BYTES:
-            raise ValidationError(f"must be at most {PUSH_CONFIG_MAX_BYTES} bytes of JSON")
         if isinstance(value, str):
+            self._check_size(value)
             # Line breaks and tabs between JSON tokens are layout; inside strings JSON forbids them raw.
             problems = text_problems(value, allowed_controls=LINE_BREAKS_AND_TABS)
             if problems:
@@ -300,7 +315,14 @@ class PushConfig(Text):
                 value = json.loads(value, object_pairs_hook=group_pairs, parse_constant=refuse_constant)
             except (ValueError, RecursionError):
                 raise ValidationError(self.wrong_type) from None
-        return push_config(value, allow_private=getattr(self.parent, "allow_private_push_targets", False))
+        config = push_config(value, allow_private=getattr(self.parent, "allow_private_push_targets", False))
+        self._check_size(json.dumps(config, separators=(",", ":"), ensure_ascii=False))
+        return config
+
+    @staticmethod
+    def _check_size(text):
+        if len(text.encode("utf-8", "surrogatepass")) > PUSH_CONFIG_MAX_BYTES:
+            raise ValidationError(f"must be at most {PUSH_CONFIG_MAX_BYTES} bytes of JSON")
 
 
 def push_config(config, *, allow_private=False):
@@ -308,9 +330,9 @@ def push_config(config, *, allow_private=False):
     if not isinstance(config, dict):
         raise ValidationError(PushConfig.wrong_type)
     _refuse_repeated_keys(config, "")
-    unknown = sorted(set(config) - {"type", "data"})
+    unknown = sorted(set(config) - {"type", "data"}, key=quoted)
     if unknown:
-        raise ValidationError(f"has unknown keys: {', '.join(unknown)}")
+        raise ValidationError(f"has unknown keys: {', '.join(map(quoted, unknown))}")
     kind = config.get("type")
     data = config.get("data")
     if kind == "SMPP":
@@ -330,7 +352,7 @@ def push_config(config, *, allow_private=False):
 def _refuse_repeated_keys(mapping, prefix):
     repeated = sorted(key for key, value in mapping.items() if value is REPEATED)
     if repeated:
-        raise ValidationError(f"gives {', '.join(prefix + key for key in repeated)} more than once")
+        raise ValidationError(f"gives {', '.join(prefix + quoted(key) for key in repeated)} more than once")
 
 
 def _data_of(kind, data, *, required, optional):
@@ -338,9 +360,9 @@ def _data_of(kind, data, *, required, optional):
     if not isinstance(data, dict):
         raise ValidationError(f"type {kind} needs a data object with {', '.join(required)}")
     _refuse_repeated_keys(data, "data.")
-    unknown = sorted(set(data) - set(required) - set(optional))
+    unknown = sorted(set(data) - set(required) - set(optional), key=quoted)
     if unknown:
-        raise ValidationError(f"data has unknown keys: {', '.join(unknown)}")
+        raise ValidationError(f"data has unknown keys: {', '.join(map(quoted, unknown))}")
     for key in required:
         if key not in data:
             raise ValidationError(f"data.{key} is required for type {kind}")

@@ -14,6 +14,7 @@ from app.domain.model import (
     UserLookup,
     UserRequest,
 )
+from app.domain import names
 from app.web import fields
 
 MO_CHARGE_MAX = 1_000_000_000
@@ -43,6 +44,25 @@ class ResellerSchema(Schema):
         return Credentials(data.pop("reseller_name"), data.pop("reseller_password"))
 
 
+class ResellerSuffix:
+    """Names of customers and users that contain "@" end with "@" and the reseller's name (the phone apps' customer@reseller),
+    so that no reseller can take a name of that form for another reseller's customers."""
+
+    suffixed: tuple[str, ...] = ()
+
+    @validates_schema
+    def end_with_the_resellers_name(self, data, **kwargs):
+        reseller = data.get("reseller_name")
+        if reseller is None:
+            return
+        suffix = "@" + names.lookalike_key(reseller)
+        wrong = [self.fields[field].data_key or field for field in self.suffixed
+                 if "@" in data.get(field, "") and not names.lookalike_key(data[field]).endswith(suffix)]
+        if wrong:
+            message = f'must end with "@{reseller}", the reseller\'s name, when it contains "@"'
+            raise ValidationError({field: [message] for field in wrong})
+
+
 class CustomerSettings(ResellerSchema):
     """A customer's settings, as customer/create takes them and customer/update changes them."""
 
@@ -52,9 +72,10 @@ class CustomerSettings(ResellerSchema):
     mo_charge = fields.WholeNumber(minimum=0, maximum=MO_CHARGE_MAX, data_key="moCharge")
 
 
-class CustomerCreateSchema(CustomerSettings):
+class CustomerCreateSchema(ResellerSuffix, CustomerSettings):
     """customer/create."""
 
+    suffixed = ("name",)
     name = fields.Identifier(required=True)
     dry_run = fields.Flag(data_key="dryRun")
 
@@ -86,9 +107,10 @@ class UserDetails(PushTargets):
     swapping_source_address_allowed = fields.Flag(data_key="swappingSourceAddressAllowed")
 
 
-class UserCreateSchema(UserDetails):
+class UserCreateSchema(ResellerSuffix, UserDetails):
     """user/create."""
 
+    suffixed = ("username",)
     username = fields.Identifier(required=True)
     password = fields.Text(required=True)
     customer_id = fields.ObjectIdText(data_key="customerId", required=True)
@@ -106,9 +128,10 @@ class UserCreateSchema(UserDetails):
         return UserRequest(credentials, data.pop("customer_id"), NewUser(**data), dry_run)
 
 
-class CustomerUserCreateSchema(UserDetails):
+class CustomerUserCreateSchema(ResellerSuffix, UserDetails):
     """customer-user/create."""
 
+    suffixed = ("customer", "username")
     customer = fields.Identifier(required=True)
     username = fields.Identifier(required=True)
     password = fields.Text(required=True)
