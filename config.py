@@ -72,7 +72,11 @@ VARIABLES = {
     "DEFAULT_FREE_CREDITS": ("10", whole(0, 1_000_000_000), "freeCredits of a reseller created without --free-credits"),
     "MAX_BODY_BYTES": (str(1024 * 1024), whole(1), "largest request body accepted; larger ones get 413"),
     "LOG_LEVEL": ("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "level of the service's own log lines"),
-    "LOG_FORMAT": ("json", one_of("json", "text"), "log lines as JSON objects, or as text for people"),
+    "LOG_FORMAT": (
+        "auto",
+        one_of("auto", "json", "text"),
+        "log lines as JSON objects, or as text for people; auto: text on a terminal, JSON in production or piped",
+    ),
     "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
     "API_DOCS": ("on", one_of("on", "off"), "serve the interactive API page at /services/rest/docs"),
     "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),

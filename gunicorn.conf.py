@@ -61,7 +61,8 @@ class QuietAccessLogger(glogging.Logger):
 
 
 logger_class = QuietAccessLogger
-logconfig_dict = logs.logging_config(_settings["LOG_FORMAT"], _settings["LOG_LEVEL"])
+logconfig_dict = logs.logging_config(logs.chosen_format(_settings["LOG_FORMAT"], _settings["DEPLOYMENT"], sys.stderr),
+                                     _settings["LOG_LEVEL"])
 
 
 def child_exit(server, worker):

@@ -26,12 +26,16 @@ def create_app(overrides=None):
     app = Flask(__name__, static_folder=None)
     app.json = ContractJSON(app)
     given = {name: str(value) for name, value in overrides.items() if name in config.VARIABLES}
-    settings = config.from_environment({**os.environ, **given})
+    try:
+        settings = config.from_environment({**os.environ, **given})
+    except config.ConfigurationInvalid as error:
+        # The same one line gunicorn.conf.py stops on, for the CLI and every other entry point.
+        raise SystemExit(f"provisioning: configuration: {error}") from None
     app.config.update(settings)
     app.config.update({name: value for name, value in overrides.items() if name not in config.VARIABLES})
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.url_map.merge_slashes = False
-    logs.configure(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
+    logs.hold_driver_log()
 
     listeners = [logs.DatabaseStateLog(), *collaborators.pop("event_listeners", ())]
     app.extensions["provisioning"] = bootstrap(

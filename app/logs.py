@@ -1,7 +1,6 @@
 """Structured log lines (JSON, or text for people) for the service, gunicorn and the CLI."""
 import json
 import logging
-import logging.config
 from datetime import datetime, timezone
 
 from pymongo import monitoring
@@ -66,12 +65,19 @@ def logging_config(log_format, level):
     }
 
 
-def configure(log_format, level):
-    """Log in the configured format unless a host (gunicorn, pytest) already set logging up; levels always."""
-    if not logging.getLogger().handlers:
-        logging.config.dictConfig(logging_config(log_format, level))
-    logging.getLogger("app").setLevel(level)
+def hold_driver_log():
+    """Keep pymongo's own log at WARNING whatever else is configured: its command log carries password hashes.
+
+    Handlers and formats are gunicorn's (gunicorn.conf.py); the CLI keeps Python's default, warnings and errors only.
+    """
     logging.getLogger("pymongo").setLevel(logging.WARNING)
+
+
+def chosen_format(log_format, deployment, stream):
+    """The format of LOG_FORMAT=auto: text for a person at a terminal, JSON in production and for collectors."""
+    if log_format != "auto":
+        return log_format
+    return "text" if deployment != "production" and stream.isatty() else "json"
 
 
 class DatabaseStateLog(monitoring.ServerListener):

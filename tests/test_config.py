@@ -40,9 +40,23 @@ def test_a_number_that_is_not_one_names_its_variable(name):
         config.from_environment({name: "lots"})
 
 
-def test_an_unparseable_mongodb_uri_names_its_variable():
-    with pytest.raises(config.ConfigurationInvalid, match="MONGODB_URI"):
+def test_an_unparseable_mongodb_uri_stops_the_app_with_one_line_naming_it():
+    with pytest.raises(SystemExit, match="^provisioning: configuration: MONGODB_URI="):
         create_app({"MONGODB_URI": "http://not-mongodb"})
+
+
+def test_every_bad_variable_is_reported_at_once():
+    with pytest.raises(config.ConfigurationInvalid) as refused:
+        config.from_environment({"PORT": "eighty", "LOG_FORMAT": "xml", "THREADS": "-1"})
+    assert all(name in str(refused.value) for name in ("PORT", "LOG_FORMAT", "THREADS"))
+
+
+def test_production_refuses_a_uri_that_turns_retryable_writes_off():
+    environment = {"DEPLOYMENT": "production", "IDEMPOTENCY_SECRET": "s" * 32,
+                   "MONGODB_URI": "mongodb://db1,db2/provisioning?replicaSet=rs0&retryWrites=false"}
+    with pytest.raises(config.ConfigurationInvalid, match="retryWrites=false"):
+        config.from_environment(environment)
+    assert config.from_environment({**environment, "MONGODB_URI": "mongodb://db1,db2/provisioning?replicaSet=rs0"})
 
 
 def test_the_readme_lists_every_variable_with_its_default():
