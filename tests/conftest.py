@@ -223,17 +223,18 @@ def standalone(standalone_app, standalone_server):
         yield standalone_app.test_client(), database
 
 
-def fail_command(database, command, collection, *, skip=0, times=1, **failure):
+def fail_command(database, command, collection=None, *, skip=0, times=1, **failure):
     """Arm the failCommand fail point for the app under test (by its appName): the matching command on collection
-    fails as described, times times.
+    fails as described, times times (times=None: until disarmed).
 
     mongod matches the namespace and takes {times} (it reads one mode key); SecantusDB ignores the namespace and
     counts skip matching commands first. A test gives both, so that the same command fails on either, and
     checks with the Commands listener which collection the failed command was for.
     """
-    mode = {"skip": skip, "times": times} if skip else {"times": times}
+    mode = "alwaysOn" if times is None else {"skip": skip, "times": times} if skip else {"times": times}
+    namespace = {"namespace": f"{database.name}.{collection}"} if collection else {}
     database.client.admin.command("configureFailPoint", "failCommand", mode=mode, data={
-        "failCommands": [command], "appName": APP_NAME, "namespace": f"{database.name}.{collection}", **failure})
+        "failCommands": [command], "appName": APP_NAME, **namespace, **failure})
 
 
 def disarm(database):
