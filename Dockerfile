@@ -1,11 +1,14 @@
 # Production image: gunicorn serving the app, no dev or test dependencies, no embedded database.
 FROM python:3.11.14-slim-bookworm
 
+# WEB_CONCURRENCY: two sync workers per CPU of a 2-CPU container (see gunicorn.conf.py); set it to twice the CPUs the
+# container is given.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DEPLOYMENT=production \
     HOST=0.0.0.0 \
-    PORT=8080
+    PORT=8080 \
+    WEB_CONCURRENCY=4
 
 WORKDIR /srv/provisioning
 COPY requirements.txt .

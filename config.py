@@ -1,4 +1,5 @@
 """Configuration from environment variables: every variable, its default, its meaning and its check."""
+import math
 import os
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,6 +52,32 @@ def one_of(*choices):
     return parse
 
 
+def usable_cpus(cgroup="/sys/fs/cgroup"):
+    """The CPUs this process may run on: its affinity, bounded by its cgroup's quota (a container's --cpus)."""
+    cpus = len(os.sched_getaffinity(0))
+    for path, read in ((f"{cgroup}/cpu.max", cgroup2_quota), (f"{cgroup}/cpu/cpu.cfs_quota_us", cgroup1_quota)):
+        try:
+            quota = read(path)
+        except (OSError, ValueError):
+            continue
+        if quota is not None:
+            return max(1, min(cpus, math.ceil(quota)))
+    return cpus
+
+
+def cgroup2_quota(path):
+    """CPUs a cgroup v2 cpu.max allows ("max 100000" or "150000 100000"), or None when unlimited."""
+    quota, period = open(path, encoding="ascii").read().split()
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def cgroup1_quota(path):
+    """CPUs a cgroup v1 quota allows, or None when unlimited (-1)."""
+    quota = int(open(path, encoding="ascii").read())
+    period = int(open(path.replace("cfs_quota_us", "cfs_period_us"), encoding="ascii").read())
+    return None if quota < 0 else quota / period
+
+
 # Each entry: environment variable -> (default, parser, description). README.md lists the same table.
 VARIABLES = {
     "MONGODB_URI": (DEFAULT_MONGODB_URI, mongodb_uri, "MongoDB connection string; its path names the database"),
@@ -90,6 +117,7 @@ VARIABLES = {
         whole(1),
         "how long a request holds its Idempotency-Key before a retry may take it over; keep above gunicorn's 30 s timeout",
     ),
+    "USER_PASSWORD_MIN_LENGTH": ("1", whole(1, 128), "the fewest characters a user's password may have (the contract: 1)"),
     "ALLOW_PRIVATE_PUSH_TARGETS": (
         "off",
         one_of("off", "on"),
@@ -102,7 +130,11 @@ VARIABLES = {
     ),
     "HOST": ("127.0.0.1", str, "address gunicorn listens on"),
     "PORT": ("8080", whole(1, 65535), "port gunicorn listens on"),
-    "WEB_CONCURRENCY": (str(2 * (os.cpu_count() or 1)), whole(1), "gunicorn worker processes (default: twice the cores)"),
+    "WEB_CONCURRENCY": (
+        str(2 * usable_cpus()),
+        whole(1),
+        "gunicorn worker processes (default: twice the CPUs this process may use, its container's quota included)",
+    ),
     "THREADS": ("1", whole(1), "threads per gunicorn worker; above 1 gunicorn runs its gthread worker"),
 }
 

@@ -1,6 +1,7 @@
 """gunicorn settings for `make run` and the Docker image, from the same environment variables as the app."""
 import glob
 import os
+import shutil
 import sys
 import tempfile
 
@@ -11,12 +12,21 @@ try:
 except ConfigurationInvalid as error:
     sys.exit(f"provisioning: configuration: {error}")
 
+# Workers' heartbeat files, and the metrics folder, in memory where there is one: a disk-backed /tmp can stall them
+# (gunicorn's documentation on worker_tmp_dir).
+_shared_memory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+worker_tmp_dir = _shared_memory
+
+# A folder made for this start's metrics, removed when gunicorn exits; None when PROMETHEUS_MULTIPROC_DIR is given.
+_own_metrics_dir = None
 if _settings["METRICS"] == "on":
     # prometheus_client's multiprocess mode: each worker writes its metrics to files in this folder, and a
     # scrape sums them. It must be set before prometheus_client is first imported, here in the master.
-    _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="provisioning-metrics-"))
-    os.makedirs(_metrics_dir, exist_ok=True)
-    for _stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        _own_metrics_dir = tempfile.mkdtemp(prefix="provisioning-metrics-", dir=_shared_memory)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(_stale)
 
 import threading  # noqa: E402
@@ -63,6 +73,11 @@ class QuietAccessLogger(glogging.Logger):
 logger_class = QuietAccessLogger
 logconfig_dict = logs.logging_config(logs.chosen_format(_settings["LOG_FORMAT"], _settings["DEPLOYMENT"], sys.stderr),
                                      _settings["LOG_LEVEL"])
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):

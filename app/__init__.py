@@ -40,7 +40,8 @@ def create_app(overrides=None):
     listeners = [logs.DatabaseStateLog(), *collaborators.pop("event_listeners", ())]
     app.extensions["provisioning"] = bootstrap(
         settings, event_listeners=listeners, on_cache_lookup=metrics.record_cache_lookup, **collaborators)
-    app.extensions["schemas"] = Schemas(allow_private_push_targets=settings["ALLOW_PRIVATE_PUSH_TARGETS"] == "on")
+    app.extensions["schemas"] = Schemas(allow_private_push_targets=settings["ALLOW_PRIVATE_PUSH_TARGETS"] == "on",
+                                        password_min_length=settings["USER_PASSWORD_MIN_LENGTH"])
     if settings["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])
 

@@ -13,11 +13,12 @@ from marshmallow import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from app.adapters import indexes
+from app.domain import passwords
 from app.domain.exceptions import ResellerExists, ResellerNotFound
 from app.domain.model import Origin, UserChange
 from app.service_layer import services
 from app.web.fields import quoted
-from app.web.schemas import ResellerSchema, UserDetails
+from app.web.schemas import ResellerSchema
 
 reseller = AppGroup("reseller", help="Create, change and list resellers.")
 customer = AppGroup("customer", help="Look customers up, list, suspend and resume them.")
@@ -26,7 +27,6 @@ audit = AppGroup("audit", help="Who created or changed what, when and from where
 db = AppGroup("db", help="The database's indexes and documents.")
 GROUPS = (reseller, customer, user, audit, db)
 credentials_schema = ResellerSchema()
-password_field = UserDetails().fields["password"]
 FREE_CREDITS_MAX = 1_000_000_000
 AUDIT_LIMIT_MAX = 1000
 LIST_LIMIT_MAX = 1000
@@ -74,13 +74,19 @@ def new_password(variable):
 
 
 def checked_credentials(name):
-    """Take the password from RESELLER_PASSWORD or a hidden prompt; check both by the API's rules."""
+    """Take the password from RESELLER_PASSWORD or a hidden prompt; check both by the API's rules, and the password
+    by OWASP's: 8 characters or more, not one of the most common."""
     password = new_password("RESELLER_PASSWORD")
     try:
-        return ResellerSchema.credentials(credentials_schema.load({"resellerName": name, "resellerPassword": password}))
+        credentials = ResellerSchema.credentials(credentials_schema.load({"resellerName": name,
+                                                                          "resellerPassword": password}))
     except ValidationError as error:
         problems = [f"{CLI_NAMES[key]} {message}" for key, messages in error.messages.items() for message in messages]
         raise click.ClickException("; ".join(problems)) from None
+    weak = passwords.weakness(credentials.password, passwords.RESELLER_MINIMUM, refuse_common=True)
+    if weak:
+        raise click.ClickException(f"the password {weak}")
+    return credentials
 
 
 @command(reseller)
@@ -284,10 +290,11 @@ def set_user_password(username_or_id, uow):
     """Give a user a new password, from USER_PASSWORD or a prompt."""
     found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
     password = new_password("USER_PASSWORD")
-    try:
-        password = password_field.deserialize(password)
-    except ValidationError as error:
-        raise click.ClickException("the password " + "; ".join(error.messages)) from None
+    # The rule user/update applies: the schema checks it with placeholder credentials.
+    problems = current_app.extensions["schemas"].user_update.validate(
+        {"resellerName": "operator", "resellerPassword": "unused", "userId": str(found.id), "password": password})
+    if problems:
+        raise click.ClickException("the password " + "; ".join(problems.get("password", ["is not valid"])))
     tools = provisioning()
     change = UserChange(None, found.id, {}, (), password)
     services.change_user(found.reseller_id, change, operator(), uow=uow, hasher=tools.hasher, clock=tools.clock)

@@ -2,7 +2,7 @@
 import pytest
 from argon2 import PasswordHasher
 
-from tests.conftest import RESELLER
+from tests.conftest import RESELLER, app_for
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 
@@ -66,7 +66,7 @@ def test_create_refuses_what_the_api_would_refuse(runner, db, name, password):
 
 def test_create_refuses_an_existing_name(runner):
     run(runner, "create", "acme", password="acme secret")
-    result = run(runner, "create", "acme", password="other")
+    result = run(runner, "create", "acme", password="other secret")
     assert result.exit_code == 1
     assert "already exists" in result.output
 
@@ -89,7 +89,7 @@ def test_disable_refuses_the_reseller_and_enable_accepts_it_again(runner, client
 
 @pytest.mark.parametrize("command", ["disable", "enable", "set-password"])
 def test_commands_on_an_unknown_reseller_say_so(runner, command):
-    result = run(runner, command, "ghost", password="x")
+    result = run(runner, command, "ghost", password="ghost secret")
     assert result.exit_code == 1
     assert "no reseller named ghost" in result.output
 
@@ -105,3 +105,25 @@ def test_list_shows_name_active_free_credits_and_customer_count_never_hashes(run
     lines = [line.split() for line in result.output.splitlines()]
     assert lines == [["NAME", "ACTIVE", "FREE", "CREDITS", "CUSTOMERS"], ["acme", "yes", "10", "2"], ["zeta", "no", "0", "0"]]
     assert "argon2" not in result.output
+
+
+@pytest.mark.parametrize("password, message", [
+    ("short", "the password must be at least 8 characters long"),
+    ("Password1", "the password is one of the most common passwords"),
+    ("12345678", "the password is one of the most common passwords"),
+])
+def test_a_reseller_password_must_be_long_and_uncommon(runner, db, password, message):
+    for command in ("create", "set-password"):
+        result = run(runner, command, "acme", password=password)
+        assert result.exit_code == 1 and message in result.output
+    assert db.resellers.count_documents({}) == 0
+
+
+def test_user_passwords_keep_the_contracts_rule_unless_the_platform_sets_a_minimum(database_uri, reseller, customer_of):
+    params = {**RESELLER, "username": "u", "password": "p", "customerId": customer_of(), "email": "a@b.com",
+              "phoneNumber": "1"}
+    assert app_for(database_uri).test_client().post("/services/rest/user/create", data=params).status_code == 201
+    strict = app_for(database_uri, USER_PASSWORD_MIN_LENGTH=12).test_client()
+    response = strict.post("/services/rest/user/create", data={**params, "username": "v", "password": "eleven char"})
+    assert response.json["errors"] == {"password": ["must be at least 12 characters long"]}
+    assert strict.post("/services/rest/user/create", data={**params, "username": "v", "password": "twelve chars"}).status_code == 201

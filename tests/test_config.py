@@ -1,4 +1,5 @@
 """Configuration from the environment."""
+import os
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_the_readme_lists_every_variable_with_its_default():
     with open(Path(__file__).parent.parent / "README.md", encoding="utf-8") as readme:
         text = readme.read()
     for name, (default, _, _) in config.VARIABLES.items():
-        shown = {"WEB_CONCURRENCY": "twice the cores", "METRICS_PORT": "none"}
+        shown = {"WEB_CONCURRENCY": "twice the usable CPUs", "METRICS_PORT": "none"}
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} has no row in README.md's table"
         assert row.split("|")[2].strip().strip("`") == shown.get(name, default), name
@@ -72,3 +73,20 @@ def test_the_readme_lists_every_variable_with_its_default():
 def test_a_per_address_limit_above_the_per_reseller_limit_is_refused():
     with pytest.raises(config.ConfigurationInvalid, match="THROTTLE_FAILURES"):
         config.from_environment({"THROTTLE_FAILURES": "200", "THROTTLE_RESELLER_FAILURES": "100"})
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu.max": "150000 100000\n"}, 2),
+    ({"cpu.max": "50000 100000\n"}, 1),
+    ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_workers_are_counted_from_the_cpus_the_process_may_use_its_containers_quota_included(tmp_path, monkeypatch,
+                                                                                          files, expected):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    assert config.usable_cpus(str(tmp_path)) == (expected or 4)

@@ -100,7 +100,7 @@ def recorded(database_uri, commands, db):
         client.post("/services/rest/customer-user/create", data=phone_app, headers={"Idempotency-Key": "c"})
         client.post("/services/rest/customer-user/create", data={**phone_app, "customer": "d@acme", "dryRun": "true"})
         for command in (["set-password", "acme"], ["disable", "acme"], ["enable", "acme"], ["list"]):
-            runner.invoke(args=["reseller", *command], env={"RESELLER_PASSWORD": "x"})
+            runner.invoke(args=["reseller", *command], env={"RESELLER_PASSWORD": "another secret"})
         for command in (["customer", "show", "shop"], ["customer", "show", customer_id], ["user", "show", "u"],
                         ["audit", "show", "--customer", "shop"], ["audit", "show", "--user", "u"],
                         ["audit", "show", "--reseller", "acme"]):

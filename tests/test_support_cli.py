@@ -130,3 +130,11 @@ def test_an_unlocked_reseller_works_again_at_once(database_uri, runner, reseller
 def test_commands_on_what_does_not_exist_say_so_in_one_line(runner, args, message):
     result = runner.invoke(args=args, env={"USER_PASSWORD": "x"})
     assert result.exit_code == 1 and message in result.output
+
+
+def test_user_set_password_applies_the_platforms_minimum(database_uri, client, reseller, customer_of):
+    client.post("/services/rest/user/create", data={**RESELLER, "username": "jdoe", "password": "old",
+                                                    "customerId": customer_of(), "email": "a@b.com", "phoneNumber": "1"})
+    strict = app_for(database_uri, USER_PASSWORD_MIN_LENGTH=10).test_cli_runner()
+    result = strict.invoke(args=["user", "set-password", "jdoe"], env={"USER_PASSWORD": "too short"})
+    assert result.exit_code == 1 and "the password must be at least 10 characters long" in result.output

@@ -1,5 +1,5 @@
 """The endpoints' parameters: names as the API spells them, rules from app.web.fields (one field per rule)."""
-from marshmallow import EXCLUDE, Schema, ValidationError, post_load, pre_load, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, post_load, pre_load, validates, validates_schema
 
 from app.domain.model import (
     Credentials,
@@ -14,7 +14,7 @@ from app.domain.model import (
     UserLookup,
     UserRequest,
 )
-from app.domain import names
+from app.domain import names, passwords
 from app.web import fields
 
 MO_CHARGE_MAX = 1_000_000_000
@@ -86,16 +86,14 @@ class CustomerCreateSchema(ResellerSuffix, CustomerSettings):
         return CustomerRequest(credentials, NewCustomer(**data), dry_run)
 
 
-class PushTargets(ResellerSchema):
-    """A schema with push configs, which may point at private addresses only where the platform allows it."""
+class UserDetails(ResellerSchema):
+    """A user's details, as the creates take them and user/update changes them; push configs may point at private
+    addresses, and passwords be shorter than the platform's minimum, only where the platform allows it."""
 
-    def __init__(self, *, allow_private_push_targets=False, **kwargs):
+    def __init__(self, *, allow_private_push_targets=False, password_min_length=1, **kwargs):
         super().__init__(**kwargs)
         self.allow_private_push_targets = allow_private_push_targets
-
-
-class UserDetails(PushTargets):
-    """A user's details, as the creates take them and user/update changes them."""
+        self.password_min_length = password_min_length
 
     password = fields.Text()
     email = fields.Email()
@@ -105,6 +103,12 @@ class UserDetails(PushTargets):
     mo_push = fields.PushConfig(data_key="moPush")
     final_status_push = fields.PushConfig(data_key="finalStatusPush")
     swapping_source_address_allowed = fields.Flag(data_key="swappingSourceAddressAllowed")
+
+    @validates("password")
+    def long_enough(self, value, data_key):
+        weak = passwords.weakness(value, self.password_min_length, refuse_common=False)
+        if weak:
+            raise ValidationError(weak)
 
 
 class UserCreateSchema(ResellerSuffix, UserDetails):
@@ -258,14 +262,15 @@ class UserUpdateSchema(UserDetails):
 class Schemas:
     """The endpoints' schemas, built once per app with the settings their rules depend on."""
 
-    def __init__(self, *, allow_private_push_targets=False):
+    def __init__(self, *, allow_private_push_targets=False, password_min_length=1):
+        users = {"allow_private_push_targets": allow_private_push_targets, "password_min_length": password_min_length}
         self.customer_create = CustomerCreateSchema()
-        self.user_create = UserCreateSchema(allow_private_push_targets=allow_private_push_targets)
-        self.customer_user_create = CustomerUserCreateSchema()
+        self.user_create = UserCreateSchema(**users)
+        self.customer_user_create = CustomerUserCreateSchema(**users)
         self.customer_lookup = CustomerLookupSchema()
         self.customer_update = CustomerUpdateSchema()
         self.customer_list = ListSchema()
         self.user_lookup = UserLookupSchema()
         self.user_id = UserIdSchema()
         self.user_list = UserListSchema()
-        self.user_update = UserUpdateSchema(allow_private_push_targets=allow_private_push_targets)
+        self.user_update = UserUpdateSchema(**users)
