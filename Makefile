@@ -1,21 +1,30 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: install run test bench
+.PHONY: help install run test lint typecheck bench
 
-install: $(VENV)/installed
+help: ## what each target does
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 20
+
+install: $(VENV)/installed ## a .venv with the pinned dependencies (fast when done)
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-run: install
+run: install ## serve on 127.0.0.1, port PORT (8080); starts the embedded database when none answers
 	PYTHONPATH=. $(PYTHON) scripts/serve.py
 
-test: install
+test: install ## the whole test suite (MONGODB_URI=... make test runs it against that server)
 	$(PYTHON) -m pytest
 
-bench: install
+lint: install ## ruff on the code and the tests
+	$(VENV)/bin/ruff check .
+
+typecheck: install ## mypy on app/ (the service layer, adapters and domain fully annotated)
+	$(VENV)/bin/mypy
+
+bench: install ## each endpoint under load beside its floors; writes docs/performance.md
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/run.py

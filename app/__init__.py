@@ -43,7 +43,7 @@ def create_app(overrides=None):
     app.extensions["schemas"] = Schemas(allow_private_push_targets=settings["ALLOW_PRIVATE_PUSH_TARGETS"] == "on",
                                         password_min_length=settings["USER_PASSWORD_MIN_LENGTH"])
     if settings["TRUSTED_PROXIES"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     app.register_blueprint(api.bp)
     if settings["METRICS"] == "on" and not settings["METRICS_PORT"]:

@@ -15,7 +15,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from app.adapters import indexes
 from app.domain import passwords
 from app.domain.exceptions import ResellerExists, ResellerNotFound
-from app.domain.model import Origin, UserChange
+from app.domain.model import Origin
 from app.service_layer import services
 from app.web.fields import quoted
 from app.web.schemas import ResellerSchema
@@ -81,7 +81,7 @@ def checked_credentials(name):
         credentials = ResellerSchema.credentials(credentials_schema.load({"resellerName": name,
                                                                           "resellerPassword": password}))
     except ValidationError as error:
-        problems = [f"{CLI_NAMES[key]} {message}" for key, messages in error.messages.items() for message in messages]
+        problems = [f"{CLI_NAMES[key]} {message}" for key, messages in error.messages_dict.items() for message in messages]
         raise click.ClickException("; ".join(problems)) from None
     weak = passwords.weakness(credentials.password, passwords.RESELLER_MINIMUM, refuse_common=True)
     if weak:
@@ -296,8 +296,8 @@ def set_user_password(username_or_id, uow):
     if problems:
         raise click.ClickException("the password " + "; ".join(problems.get("password", ["is not valid"])))
     tools = provisioning()
-    change = UserChange(None, found.id, {}, (), password)
-    services.change_user(found.reseller_id, change, operator(), uow=uow, hasher=tools.hasher, clock=tools.clock)
+    services.change_user(found.reseller_id, found.id, {}, operator(), password=password, uow=uow, hasher=tools.hasher,
+                         clock=tools.clock)
     click.echo(f"changed the password of user {found.username}")
 
 

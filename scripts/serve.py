@@ -17,18 +17,24 @@ def main():
     database = None
     if not os.environ.get("MONGODB_URI"):
         address = urlsplit(config.DEFAULT_MONGODB_URI)
-        if not answers(address.hostname, address.port):
+        # Another port than the default's serves a second `make run` beside the first (the tests use it).
+        port = int(os.environ.get("EMBEDDED_DB_PORT") or address.port)
+        os.environ["MONGODB_URI"] = config.DEFAULT_MONGODB_URI.replace(f":{address.port}/", f":{port}/")
+        if not answers(address.hostname, port):
             storage_path = os.environ.get("EMBEDDED_DB_PATH") or os.path.join("var", "db")
             try:
-                database = EmbeddedDatabase(host=address.hostname, port=address.port, storage_path=storage_path).start()
+                database = EmbeddedDatabase(host=address.hostname, port=port, storage_path=storage_path).start()
             except RuntimeError as error:
                 sys.exit(str(error))
             print(
-                f"No MongoDB answered at {address.hostname}:{address.port}: started the embedded SecantusDB there, "
+                f"No MongoDB answered at {address.hostname}:{port}: started the embedded SecantusDB there, "
                 f"data in {storage_path}/ (kept across restarts). Set MONGODB_URI to use another server.",
                 flush=True,
             )
-    upgrade_database()
+    try:
+        upgrade_database()
+    except config.ConfigurationInvalid as error:
+        sys.exit(f"provisioning: configuration: {error}")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"])
     signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     signal.signal(signal.SIGINT, lambda *_: server.send_signal(signal.SIGINT))

@@ -59,3 +59,10 @@ class Terminal(io.StringIO):
 ])
 def test_the_log_format_follows_the_setting_or_whether_a_person_reads_it(given, deployment, stream, chosen):
     assert logs.chosen_format(given, deployment, stream) == chosen
+
+
+def test_the_readmes_command_form_runs_from_anywhere(database_uri, tmp_path):
+    result = subprocess.run([str(ROOT / "provisioning"), "reseller", "list"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60, env=environment(MONGODB_URI=database_uri))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.split()[:4] == ["NAME", "ACTIVE", "FREE", "CREDITS"]

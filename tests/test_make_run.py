@@ -10,8 +10,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from scripts.embedded_db import answers, free_port
 
 ROOT = Path(__file__).parent.parent
@@ -26,11 +24,14 @@ def post(url, params):
 
 
 class Service:
-    """scripts/serve.py, as `make run` starts it, with MONGODB_URI unset."""
+    """scripts/serve.py, as `make run` starts it, with MONGODB_URI unset: its embedded database on a port and in a
+    folder of its own, so that it runs beside a developer's `make run`."""
 
-    def __init__(self, port, storage_path):
+    def __init__(self, port, database_port, storage_path):
         self.base = f"http://127.0.0.1:{port}/services/rest"
-        self.env = {**os.environ, "PORT": str(port), "EMBEDDED_DB_PATH": str(storage_path), "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT)}
+        self.database_uri = f"mongodb://127.0.0.1:{database_port}/provisioning?retryWrites=false"
+        self.env = {**os.environ, "PORT": str(port), "EMBEDDED_DB_PORT": str(database_port),
+                    "EMBEDDED_DB_PATH": str(storage_path), "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT)}
         self.env.pop("MONGODB_URI", None)
 
     def __enter__(self):
@@ -52,13 +53,13 @@ class Service:
         self.output = self.process.communicate(timeout=60)[0]
 
 
-@pytest.mark.skipif(answers("127.0.0.1", 27017), reason="a MongoDB already answers on 127.0.0.1:27017")
 def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restarts(tmp_path):
-    port = free_port()
+    port, database_port = free_port(), free_port()
     customer = {"resellerName": "acme", "resellerPassword": "acme secret", "name": "shop"}
-    with Service(port, tmp_path / "db") as service:
+    with Service(port, database_port, tmp_path / "db") as service:
         cli = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "reseller", "create", "acme"], cwd=ROOT,
-                             env={**service.env, "RESELLER_PASSWORD": "acme secret"}, capture_output=True, text=True)
+                             env={**service.env, "RESELLER_PASSWORD": "acme secret", "MONGODB_URI": service.database_uri},
+                             capture_output=True, text=True)
         assert cli.returncode == 0, cli.stderr
         assert post(f"{service.base}/customer/create", customer) == 201
         assert post(f"{service.base}/nosuch%0aFORGED%1b[31m", {}) == 404
@@ -68,7 +69,7 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
     gunicorn_lines = [json.loads(line) for line in service.output.splitlines() if '"logger": "gunicorn.error"' in line]
     assert any(line["message"].startswith("Booting worker") for line in gunicorn_lines)
     assert "stopped the embedded SecantusDB" in service.output
-    assert not answers("127.0.0.1", 27017)
-    with Service(port, tmp_path / "db") as service:
+    assert not answers("127.0.0.1", database_port)
+    with Service(port, database_port, tmp_path / "db") as service:
         assert post(f"{service.base}/customer/create", customer) == 409
     assert "acme secret" not in service.output

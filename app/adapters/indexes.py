@@ -151,7 +151,7 @@ def create(database: Database, collection: str, index: Index) -> None:
 def duplicates(database: Database, collection: str, index: Index) -> str:
     """The values that more than one document holds for a unique index's keys, said briefly."""
     group = {key: f"${key}" for key, _ in index.keys}
-    pipeline = [{"$group": {"_id": group, "ids": {"$push": "$_id"}, "count": {"$sum": 1}}},
+    pipeline: list[dict[str, Any]] = [{"$group": {"_id": group, "ids": {"$push": "$_id"}, "count": {"$sum": 1}}},
                 {"$match": {"count": {"$gt": 1}}}, {"$limit": 10}]
     found = [f"{entry['_id']} held by {', '.join(map(str, entry['ids']))}" for entry in database[collection].aggregate(pipeline)]
     return "; ".join(found) + " (rename all but one, then run db upgrade again)"

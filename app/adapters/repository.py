@@ -192,7 +192,8 @@ class MongoRepository:
     def forget_failures(self, reseller_id: ObjectId, client: str | None = None, event: Event | None = None) -> None:
         """Forget a reseller name's failed authentications from client (from every client when None), recording the
         event when one is given (an operator's unlock)."""
-        removed = {"$pull": {"authFailures": {"client": client}}} if client else {"$set": {"authFailures": []}}
+        removed: dict[str, Any] = {"$pull": {"authFailures": {"client": client}}} if client else \
+            {"$set": {"authFailures": []}}
         self._c.resellers.update_one({"_id": reseller_id}, {**removed, "$inc": {"authFailuresVersion": 1},
                                                            **(history_push(event) if event else {})})
 
@@ -431,8 +432,8 @@ def keyed(reseller_id: ObjectId, key: str) -> tuple[dict[str, Any], dict[str, in
 
 def only_at_version(version: int, version_field: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     """An update pipeline that sets values and the next version, but only on a document still at version."""
-    still = {"$eq": [{"$ifNull": [f"${version_field}", 0]}, version]}
-    changes = {name: {"$cond": [still, {"$literal": value}, f"${name}"]} for name, value in values.items()}
+    still: dict[str, Any] = {"$eq": [{"$ifNull": [f"${version_field}", 0]}, version]}
+    changes: dict[str, Any] = {name: {"$cond": [still, {"$literal": value}, f"${name}"]} for name, value in values.items()}
     changes[version_field] = {"$cond": [still, version + 1, f"${version_field}"]}
     return [{"$set": changes}]
 

@@ -1,5 +1,6 @@
 """Names and usernames: stored as given (in NFC), unique by what they look like."""
 import unicodedata
+from collections.abc import Iterable
 
 import unicodedataplus
 
@@ -39,7 +40,7 @@ def highly_restrictive(name: str) -> bool:
     return without_latin is None or not HAN_WRITINGS.isdisjoint(without_latin)
 
 
-def resolved_scripts(characters) -> set[str] | None:
+def resolved_scripts(characters: Iterable[str]) -> set[str] | None:
     """The scripts every character can be written in (None: any, for characters common to all scripts)."""
     resolved: set[str] | None = None
     for character in characters:

@@ -42,7 +42,6 @@ from app.domain.model import (
     Page,
     Reseller,
     User,
-    UserChange,
     UserRequest,
 )
 from app.domain.throttling import KNOWN_CLIENT_DAYS, FailureLimits
@@ -116,7 +115,7 @@ def once(key: IdempotencyKey | None, create: Callable[[], Created], earlier: Cal
         return create()
     except (CustomerExists, UserExists):
         found = earlier(key) if key else None
-        if found is None:
+        if key is None or found is None:
             raise
     if not hmac.compare_digest(found.fingerprint, key.fingerprint):
         raise IdempotencyKeyReused()
@@ -315,15 +314,17 @@ def users_of(reseller_id: ObjectId, request: ListRequest, *, uow: MongoUnitOfWor
     return uow.repository.users_of(reseller_id, request.after, request.limit, customer_id=request.customer_id)
 
 
-def change_user(reseller_id: ObjectId, request: UserChange, origin: Origin, *, uow: MongoUnitOfWork, hasher: Hasher,
+def change_user(reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, object], origin: Origin, *,
+                cleared: tuple[str, ...] = (), password: str | None = None, uow: MongoUnitOfWork, hasher: Hasher,
                 clock: Clock) -> User:
-    """Change details of the reseller's user (a new password hashed as at creation), recording which fields."""
-    changes: dict[str, object] = {**request.changes, **dict.fromkeys(request.cleared)}
-    if request.password is not None:
-        user_of(reseller_id, user_id=request.user_id, uow=uow)  # before spending a hash on it
-        changes["password_hash"] = hasher.hash(request.password)
+    """Change details of the reseller's user, remove the cleared ones, give it a new password (hashed as at
+    creation); record which fields changed."""
+    changes = {**changes, **dict.fromkeys(cleared)}
+    if password is not None:
+        user_of(reseller_id, user_id=user_id, uow=uow)  # before spending a hash on it
+        changes["password_hash"] = hasher.hash(password)
     event = Event("user.update", clock(), origin, tuple(changes))
-    changed = uow.repository.change_user(reseller_id, request.user_id, changes, event)
+    changed = uow.repository.change_user(reseller_id, user_id, changes, event)
     if changed is None:
         raise UserNotFound()
     return changed

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pymongo
 from pymongo import MongoClient
@@ -26,7 +27,7 @@ class MongoUnitOfWork:
     def __init__(self, repository: MongoRepository, *, deadline_seconds: float):
         self.repository = repository
         self._deadline_seconds = deadline_seconds
-        self._scope: pymongo.timeout | None = None
+        self._scope: AbstractContextManager[Any] | None = None
 
     def __enter__(self) -> MongoUnitOfWork:
         self._scope = pymongo.timeout(self._deadline_seconds)

@@ -2,6 +2,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
@@ -33,7 +34,7 @@ def load(schema):
         loaded = schema.load(params)
     except ValidationError as error:
         if problem:
-            error.messages[IDEMPOTENCY_HEADER] = [problem]
+            error.messages_dict[IDEMPOTENCY_HEADER] = [problem]
         raise
     if problem:
         raise ValidationError({IDEMPOTENCY_HEADER: [problem]})
@@ -42,11 +43,11 @@ def load(schema):
 
 def origin() -> Origin:
     """Where this request comes from, for throttling and the audit trail."""
-    return Origin(client=request.remote_addr, request_id=g.request_id)
+    return Origin(client=request.remote_addr or "unknown", request_id=g.request_id)
 
 
 @contextmanager
-def authenticated(schema) -> Iterator[tuple[object, MongoUnitOfWork, Reseller]]:
+def authenticated(schema) -> Iterator[tuple[Any, MongoUnitOfWork, Reseller]]:
     """Load the parameters (status 1 first), then, within the request's unit of work, authenticate the reseller."""
     checked = load(schema)
     tools = provisioning()
@@ -198,7 +199,8 @@ def user_list():
 def user_update():
     with authenticated(schemas().user_update) as (checked, uow, reseller):
         tools = provisioning()
-        user = services.change_user(reseller.id, checked, origin(), uow=uow, hasher=tools.hasher, clock=tools.clock)
+        user = services.change_user(reseller.id, checked.user_id, checked.changes, origin(), cleared=checked.cleared,
+                                    password=checked.password, uow=uow, hasher=tools.hasher, clock=tools.clock)
     return done({"user": user_json(user)})
 
 

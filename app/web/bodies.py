@@ -96,7 +96,9 @@ def _multipart(boundary, body):
     decoder = MultipartDecoder(boundary.encode("latin-1", "replace"))
     decoder.receive_data(body)
     decoder.receive_data(None)
-    pairs, name, chunks = [], None, []
+    pairs: list[tuple[str | None, object]] = []
+    name: str | None = None
+    chunks: list[bytes] = []
     try:
         event = decoder.next_event()
         while not isinstance(event, (Epilogue, NeedData)):

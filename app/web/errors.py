@@ -73,7 +73,7 @@ def invalid(message, errors):
 def handle(error):
     """Map any exception raised while handling a request to its status, HTTP code and message."""
     if isinstance(error, ValidationError):
-        messages = dict(error.messages)
+        messages = error.messages_dict if isinstance(error.messages, dict) else {"_schema": error.messages}
         whole = messages.pop("_schema", None)
         if whole and not messages:
             return invalid("; ".join(whole), {})
@@ -86,7 +86,7 @@ def handle(error):
         log.warning("database unavailable or outcome unknown: %s", type(error).__name__)
         return error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later",
                               {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
-    if isinstance(error, HTTPException) and error.code < 500:
+    if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return http_error(error)
     log.exception("internal error on %s %s", request.method, request.path)
     return error_response(INTERNAL_ERROR, 500, "internal error")

@@ -34,8 +34,8 @@ def push_url(url, *, allow_private=False):
         raise ValidationError(CONTROLS)
     # WHATWG parsers end the authority at a backslash too, RFC 3986 ones do not; some clients decode percent-encoding
     # in it, some not; IDNA implementations map Unicode differently (full-width digits, invisible characters, sigma).
-    authority = AUTHORITY.match(url)
-    authority = authority[1] if authority else ""
+    found = AUTHORITY.match(url)
+    authority = found[1] if found else ""
     if "%" in authority or "\\" in authority or not authority.isascii():
         raise ValidationError(AMBIGUOUS)
     try:

@@ -1,4 +1,6 @@
 """The endpoints' parameters: names as the API spells them, rules from app.web.fields (one field per rule)."""
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, ValidationError, post_load, pre_load, validates, validates_schema
 
 from app.domain.model import (
@@ -49,6 +51,7 @@ class ResellerSuffix:
     so that no reseller can take a name of that form for another reseller's customers."""
 
     suffixed: tuple[str, ...] = ()
+    fields: dict[str, Any]
 
     @validates_schema
     def end_with_the_resellers_name(self, data, **kwargs):
@@ -244,7 +247,7 @@ class UserUpdateSchema(UserDetails):
     @validates_schema
     def changes_something(self, data, **kwargs):
         cleared = {CLEARABLE[name] for name in data.get("clear", ())}
-        both = sorted(self.fields[name].data_key for name in cleared & set(data))
+        both = sorted(str(self.fields[name].data_key) for name in cleared & set(data))
         if both:
             raise ValidationError({key: ["is both given and cleared"] for key in both})
         if not set(data) - {"reseller_name", "reseller_password", "user_id", "clear"} and not cleared:
