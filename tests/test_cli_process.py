@@ -26,7 +26,7 @@ def test_help_answers_at_once_and_quietly_with_the_database_down():
     assert err == ""
 
 
-def test_a_command_prints_its_answer_and_no_log_line(database_uri):
+def test_a_command_prints_its_answer_and_no_log_line(database_uri, db):
     status, out, err = flask("reseller", "create", "acme", MONGODB_URI=database_uri, RESELLER_PASSWORD="acme secret")
     assert (status, out, err) == (0, "created reseller acme (freeCredits 10)\n", "")
 
@@ -61,7 +61,7 @@ def test_the_log_format_follows_the_setting_or_whether_a_person_reads_it(given, 
     assert logs.chosen_format(given, deployment, stream) == chosen
 
 
-def test_the_readmes_command_form_runs_from_anywhere(database_uri, tmp_path):
+def test_the_readmes_command_form_runs_from_anywhere(database_uri, db, tmp_path):
     result = subprocess.run([str(ROOT / "provisioning"), "reseller", "list"], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60, env=environment(MONGODB_URI=database_uri))
     assert (result.returncode, result.stderr) == (0, "")
