@@ -112,11 +112,6 @@ VARIABLES = {
         str,
         "key of the HMAC that fingerprints Idempotency-Key requests; set a random one of 32+ characters in production",
     ),
-    "IDEMPOTENCY_LEASE_SECONDS": (
-        "60",
-        whole(1),
-        "how long a request holds its Idempotency-Key before a retry may take it over; keep above gunicorn's 30 s timeout",
-    ),
     "USER_PASSWORD_MIN_LENGTH": ("1", whole(1, 128), "the fewest characters a user's password may have (the contract: 1)"),
     "ALLOW_PRIVATE_PUSH_TARGETS": (
         "off",

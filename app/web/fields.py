@@ -12,8 +12,32 @@ from app.web.push_targets import push_url
 
 LINE_BREAKS_AND_TABS = "\t\n\r"
 # JSON Schema (ECMA 262) spellings of the text rules, for the OpenAPI document.
-NO_CONTROLS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-NOT_BLANK_OR_INVISIBLE = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff]+$"
+DIRECTION = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+CONTROLS = f"\\u0000-\\u001f\\u007f-\\u009f{DIRECTION}"
+BODY_CONTROLS = f"\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f{DIRECTION}"
+TEXT = f"[^{CONTROLS}]"
+# Names obey a rule of whole strings (one writing system) that the document spells out once, as components.
+NAME = {"$ref": "#/components/schemas/Name"}
+RESELLER_NAME = {"$ref": "#/components/schemas/ResellerName"}
+FLAG = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"}
+OBJECT_ID = {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}
+# A subset of what email-validator accepts: dot-atoms, a host of plain labels, and a few top-level domains that are
+# not special-use.
+EMAIL_PATTERN = ("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}){0,2}"
+                 "@([A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}\\.){1,2}(com|net|org|info|io)")
+EMAIL_DESCRIPTION = ("an email address, its syntax checked with email-validator (no DNS lookup) and stored normalized; "
+                     "special-use domains (.local, .localhost, .test, .invalid, .arpa, .onion) and quoted local parts "
+                     "are refused. The pattern is a part of what is accepted.")
+# A subset of the URLs push targets accept: http or https, a public host name, an optional port and a plain path.
+URL_PATTERN = ("https?://([a-z0-9]{1,20}(-[a-z0-9]{1,20}){0,2}\\.){1,3}(com|net|org|info|io)(:[1-9][0-9]{0,3})?"
+               "(/[A-Za-z0-9._~-]{0,20}){0,4}")
+PLAIN_TEXT = "[A-Za-z0-9 .,:;!?()-]{0,60}"
+PUSH_TEXT_PATTERN = (
+    f'^(\\{{"type": ?"SMPP"\\}}'
+    f'|\\{{"type": ?"URL", ?"data": ?\\{{"url": ?"{URL_PATTERN}"\\}}\\}}'
+    f'|\\{{"type": ?"EMAIL", ?"data": ?\\{{"to": ?"{EMAIL_PATTERN}"(, ?"subject": ?"{PLAIN_TEXT}")?'
+    f'(, ?"body": ?"{PLAIN_TEXT}")?\\}}\\}})$'
+)
 
 
 class RequestInvalid(Exception):
@@ -102,11 +126,10 @@ class Text(fields.Field):
         self.allow_whitespace = allow_whitespace
         self.forbidden = forbidden
 
-    def openapi(self):
-        """This field's rule as JSON Schema, for the OpenAPI document."""
-        pattern = NO_CONTROLS if self.allow_whitespace else NOT_BLANK_OR_INVISIBLE
+    def openapi(self, form=False):
+        """This field's rule for a value given, as JSON Schema for the OpenAPI document (form: as a form sends it)."""
         forbidden = "".join(re.escape(c) for c in self.forbidden)
-        described = {"type": "string", "minLength": 1, "pattern": pattern.replace("]", forbidden + "]", 1)}
+        described = {"type": "string", "minLength": 1, "pattern": f"^[^{CONTROLS}{forbidden}]+$"}
         if self.max_length is not None:
             described["maxLength"] = self.max_length
         return described
@@ -131,6 +154,9 @@ class Identifier(Text):
     def __init__(self, *, forbidden="", **kwargs):
         super().__init__(max_length=128, allow_whitespace=False, forbidden=forbidden, **kwargs)
 
+    def openapi(self, form=False):
+        return RESELLER_NAME if "@" in self.forbidden else NAME
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = names.as_stored(super()._deserialize(value, attr, data, **kwargs))
         if not names.highly_restrictive(value):
@@ -146,7 +172,7 @@ class Choice(Text):
         self.choices = tuple(choices)
         self.wrong_type = f"must be one of: {', '.join(self.choices)}"
 
-    def openapi(self):
+    def openapi(self, form=False):
         return {"type": "string", "enum": list(self.choices)}
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -159,6 +185,7 @@ class Choice(Text):
 PHONE_NUMBER = re.compile(r"[+ 0-9]*[0-9][+ 0-9]*")
 PHONE_NUMBER_MAX_LENGTH = 32
 EMAIL_MAX_LENGTH = 254
+EMAIL = {"type": "string", "maxLength": EMAIL_MAX_LENGTH, "pattern": f"^{EMAIL_PATTERN}$", "description": EMAIL_DESCRIPTION}
 
 
 class PhoneNumber(Text):
@@ -169,8 +196,9 @@ class PhoneNumber(Text):
     def __init__(self, **kwargs):
         super().__init__(max_length=PHONE_NUMBER_MAX_LENGTH, **kwargs)
 
-    def openapi(self):
-        return {"type": "string", "maxLength": PHONE_NUMBER_MAX_LENGTH, "pattern": f"^{PHONE_NUMBER.pattern}$"}
+    def openapi(self, form=False):
+        return {"type": "string", "maxLength": PHONE_NUMBER_MAX_LENGTH, "pattern": f"^{PHONE_NUMBER.pattern}$",
+                "description": "digits, spaces and '+', at least one digit"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -196,8 +224,8 @@ class Email(Text):
     def __init__(self, **kwargs):
         super().__init__(max_length=EMAIL_MAX_LENGTH, **kwargs)
 
-    def openapi(self):
-        return {"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH}
+    def openapi(self, form=False):
+        return EMAIL
 
     def _deserialize(self, value, attr, data, **kwargs):
         return normalized_email(super()._deserialize(value, attr, data, **kwargs))
@@ -208,8 +236,8 @@ class Flag(Text):
 
     wrong_type = "must be true or false"
 
-    def openapi(self):
-        return {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"}]}
+    def openapi(self, form=False):
+        return FLAG if form else {"anyOf": [{"type": "boolean"}, FLAG]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -229,9 +257,16 @@ class WholeNumber(Text):
         self.maximum = maximum
         self.wrong_type = f"must be a whole number from {minimum} to {maximum}"
 
-    def openapi(self):
-        number = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
-        return {"anyOf": [number, {"type": "string", "pattern": "^[0-9]+$"}]}
+    def openapi(self, form=False):
+        top = str(self.maximum)
+        # Digits up to the maximum (from 0 or 1): fewer digits than it has, or as many and below it at some digit.
+        below = [f"{top[:i]}[{int(i == 0)}-{int(digit) - 1}][0-9]{{{len(top) - i - 1}}}"
+                 for i, digit in enumerate(top) if int(digit) > int(i == 0)]
+        shorter = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
+        numbers = ["0"] * (self.minimum == 0) + shorter + below + [top]
+        digits = {"type": "string", "pattern": f"^0*({'|'.join(numbers)})$"}
+        return digits if form else {"anyOf": [{"type": "integer", "minimum": self.minimum, "maximum": self.maximum},
+                                              digits]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -252,8 +287,8 @@ class ObjectIdText(Text):
 
     wrong_type = "must be an ObjectId: 24 hexadecimal digits"
 
-    def openapi(self):
-        return {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}
+    def openapi(self, form=False):
+        return OBJECT_ID
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -270,9 +305,11 @@ class NameList(Text):
         self.names = tuple(names)
         self.wrong_type = f"must be names out of {', '.join(self.names)}, separated by commas"
 
-    def openapi(self):
-        one = "(" + "|".join(re.escape(name) for name in self.names) + ")"
-        return {"type": "string", "pattern": f"^{one}(,{one})*$", "description": self.wrong_type}
+    def openapi(self, form=False):
+        one = " *(" + "|".join(re.escape(name) for name in self.names) + ") *"
+        text = {"type": "string", "pattern": f"^{one}(,{one})*$", "description": self.wrong_type}
+        listed = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": f"^{one}$"}}
+        return text if form else {"anyOf": [text, listed]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, list) and all(isinstance(name, str) for name in value):
@@ -285,6 +322,31 @@ class NameList(Text):
 
 
 PUSH_CONFIG_MAX_BYTES = 4096
+# Text longer than this cannot fit in a push configuration's 4 KiB, whatever else the configuration holds.
+URL_ROOM = PUSH_CONFIG_MAX_BYTES - len('{"type":"URL","data":{"url":""}}')
+TEXT_ROOM = PUSH_CONFIG_MAX_BYTES - len('{"type":"EMAIL","data":{"to":"a@b.io","body":""}}')
+URL_PUSH = {
+    "title": "URL push", "type": "object", "required": ["type", "data"], "additionalProperties": False,
+    "properties": {"type": {"const": "URL"}, "data": {
+        "type": "object", "required": ["url"], "additionalProperties": False,
+        "properties": {"url": {"type": "string", "maxLength": URL_ROOM, "pattern": f"^{URL_PATTERN}$",
+                               "description": "an absolute http or https URL of a public host (the pattern is a part "
+                                              "of what is accepted)"}}}},
+}
+EMAIL_PUSH = {
+    "title": "EMAIL push", "type": "object", "required": ["type", "data"], "additionalProperties": False,
+    "properties": {"type": {"const": "EMAIL"}, "data": {
+        "type": "object", "required": ["to"], "additionalProperties": False,
+        "properties": {"to": EMAIL,
+                       "subject": {"type": "string", "maxLength": TEXT_ROOM, "pattern": f"^{TEXT}*$"},
+                       "body": {"type": "string", "maxLength": TEXT_ROOM,
+                                "pattern": f"^[^{BODY_CONTROLS}]*$",
+                                "description": "may have line breaks and tabs"}}}},
+}
+SMPP_PUSH = {
+    "title": "SMPP push", "type": "object", "required": ["type"], "additionalProperties": False,
+    "properties": {"type": {"const": "SMPP"}, "data": {"type": ["object", "null"], "maxProperties": 0}},
+}
 
 
 class PushConfig(Text):
@@ -292,15 +354,10 @@ class PushConfig(Text):
 
     wrong_type = 'must be a JSON object, e.g. {"type": "SMPP"}'
 
-    def openapi(self):
-        config = {
-            "type": "object",
-            "required": ["type"],
-            "properties": {"type": {"type": "string", "enum": ["URL", "EMAIL", "SMPP"]}, "data": {"type": "object"}},
-            "additionalProperties": False,
-        }
-        text = {"type": "string", "maxLength": PUSH_CONFIG_MAX_BYTES, "description": "the same object as JSON text"}
-        return {"anyOf": [config, text]}
+    def openapi(self, form=False):
+        text = {"type": "string", "maxLength": PUSH_CONFIG_MAX_BYTES, "pattern": PUSH_TEXT_PATTERN,
+                "description": "a push configuration as JSON text (the pattern is a part of what is accepted)"}
+        return text if form else {"oneOf": [URL_PUSH, EMAIL_PUSH, SMPP_PUSH, text]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, Refused):
