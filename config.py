@@ -67,14 +67,16 @@ def usable_cpus(cgroup="/sys/fs/cgroup"):
 
 def cgroup2_quota(path):
     """CPUs a cgroup v2 cpu.max allows ("max 100000" or "150000 100000"), or None when unlimited."""
-    quota, period = open(path, encoding="ascii").read().split()
+    with open(path, encoding="ascii") as limits:
+        quota, period = limits.read().split()
     return None if quota == "max" else int(quota) / int(period)
 
 
 def cgroup1_quota(path):
     """CPUs a cgroup v1 quota allows, or None when unlimited (-1)."""
-    quota = int(open(path, encoding="ascii").read())
-    period = int(open(path.replace("cfs_quota_us", "cfs_period_us"), encoding="ascii").read())
+    with open(path, encoding="ascii") as given, open(path.replace("cfs_quota_us", "cfs_period_us"),
+                                                     encoding="ascii") as per:
+        quota, period = int(given.read()), int(per.read())
     return None if quota < 0 else quota / period
 
 

@@ -32,7 +32,6 @@ if _settings["METRICS"] == "on":
 import threading  # noqa: E402
 
 from gunicorn import glogging  # noqa: E402
-
 from pymongo import MongoClient  # noqa: E402
 from pymongo.errors import PyMongoError  # noqa: E402
 

@@ -148,7 +148,7 @@ def list_resellers(uow):
         rows.append((shown(found.name), "yes" if found.active else "no", str(found.free_credits), str(customers)))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def shown(value):
@@ -246,7 +246,7 @@ def echo_table(header, rows, found):
     rows = [header, *rows]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if found.next_after:
         click.echo(f"more: --after {found.next_after}")
 

@@ -1,7 +1,7 @@
 """Structured log lines (JSON, or text for people) for the service, gunicorn and the CLI."""
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo import monitoring
 
@@ -14,7 +14,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record):
         line = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -29,7 +29,7 @@ class TextFormatter(logging.Formatter):
     """A line for people: time, level, logger, message, then the extra fields as key=value, escaped."""
 
     def format(self, record):
-        stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         extras = " ".join(
             f"{key}={_escaped(value)}" for key, value in record.__dict__.items() if key not in STANDARD_ATTRIBUTES
         )
@@ -94,7 +94,7 @@ class DatabaseStateLog(monitoring.ServerListener):
 
     def description_changed(self, event):
         answering = event.new_description.is_server_type_known
-        server = "%s:%s" % event.server_address
+        server = "{}:{}".format(*event.server_address)
         if self._answering.get(server, False) == answering:
             return
         self._answering[server] = answering

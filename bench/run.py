@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -155,7 +155,7 @@ def floor_request(db, client, kind, unique, customer_id, user_id, hasher):
     remembered, as the service's is), for user/create read the customer, hash the new password, and insert what
     is created; customer-user/create writes its customer, credit entry and user in one transaction;
     customer/get reads the customer, user/update updates the user."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     reseller = db.resellers.find_one({"name": RESELLER})
     if kind == "customer-get":
         db.customers.find_one({"_id": ObjectId(customer_id), "resellerId": reseller["_id"]})
@@ -213,7 +213,7 @@ def hash_rate(argon2, seconds):
 def fill(uri, reseller_id, customer_id, count):
     """Bulk-insert count customers and count users, as a reseller's migration would leave them."""
     db = MongoClient(uri).get_default_database()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fake_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID).hash("x")
     created_by = {"action": "migration", "client": "bench"}
     batch = 10_000
@@ -282,12 +282,13 @@ def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    return f"{os.cpu_count()} cores ({cpu}), {memory_kib / 1024 / 1024:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (f"{os.cpu_count()} cores ({cpu}), {memory_kib / 1024 / 1024:.0f} GiB, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
 
 
 def table(rows, headers):
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = ["| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + " |" for row in [headers, *rows]]
+    lines = ["| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) + " |" for row in [headers, *rows]]
     lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(lines)
 
@@ -402,7 +403,7 @@ def main():
                   f"{bare[level]['cpu_ms']:.2f}"] for level in levels]
     report = "\n\n".join([
         "# Performance",
-        f"Measured by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
+        f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
         f"gunicorn as `make run` starts it (gunicorn.conf.py): {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} thread(s). "
         f"argon2id t={argon2['time_cost']}, m={argon2['memory_cost']} KiB, p={argon2['parallelism']}: "
         f"{hashes:.0f} hashes/s on {os.cpu_count()} cores. Each run lasts {args.seconds} s; wrk drives unique, valid "

@@ -32,14 +32,14 @@ def test_a_command_prints_its_answer_and_no_log_line(database_uri, db):
 
 
 def test_a_command_with_the_database_down_says_so_in_one_line():
-    status, out, err = flask("reseller", "list", MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/p",
+    status, _, err = flask("reseller", "list", MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/p",
                              MONGODB_TIMEOUT_MS=500)
     assert status == 1
     assert err.strip().splitlines() == ["Error: the database is unavailable (see MONGODB_URI)"]
 
 
 def test_a_configuration_error_is_one_line_naming_every_bad_variable():
-    status, out, err = flask("reseller", "list", PORT="eighty", LOG_LEVEL="LOUD")
+    status, _, err = flask("reseller", "list", PORT="eighty", LOG_LEVEL="LOUD")
     assert status == 1
     [line] = err.strip().splitlines()
     assert line.startswith("provisioning: configuration: ") and "PORT=" in line and "LOG_LEVEL=" in line

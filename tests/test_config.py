@@ -42,7 +42,7 @@ def test_a_number_that_is_not_one_names_its_variable(name):
 
 
 def test_an_unparseable_mongodb_uri_stops_the_app_with_one_line_naming_it():
-    with pytest.raises(SystemExit, match="^provisioning: configuration: MONGODB_URI="):
+    with pytest.raises(SystemExit, match=r"^provisioning: configuration: MONGODB_URI="):
         create_app({"MONGODB_URI": "http://not-mongodb"})
 
 

@@ -1,6 +1,6 @@
 """POST /services/rest/customer/create."""
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
@@ -22,7 +22,7 @@ def test_a_customer_is_created_with_201_status_0_and_its_id(client, reseller, db
 
 
 def test_a_customer_without_options_is_stored_with_the_contract_defaults(client, reseller, db):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     create(client)
     stored = db.customers.find_one({"name": "shop"})
     assert {key: value for key, value in stored.items() if key not in ("_id", "createdAt", "createdBy")} == {
@@ -37,7 +37,7 @@ def test_a_customer_without_options_is_stored_with_the_contract_defaults(client,
         "active": True,
     }
     assert isinstance(stored["resellerId"], ObjectId)
-    assert before - timedelta(seconds=1) <= stored["createdAt"] <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= stored["createdAt"] <= datetime.now(UTC)
 
 
 def test_a_customer_is_stored_with_the_options_given(client, reseller, db):

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from scripts.embedded_db import EmbeddedDatabase, free_port
 from app.adapters import indexes
+from scripts.embedded_db import EmbeddedDatabase, free_port
 from tests.conftest import RESELLER, app_for, create_reseller, provisioning, with_database
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]

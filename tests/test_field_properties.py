@@ -46,7 +46,7 @@ def test_anything_else_is_not_a_phone_number(text):
 @settings(max_examples=300)
 @given(word=st.sampled_from(["true", "false"]), cases=st.lists(st.booleans(), min_size=5, max_size=5))
 def test_the_two_words_are_booleans_in_any_letter_case(word, cases):
-    spelled = "".join(c.upper() if upper else c for c, upper in zip(word, cases))
+    spelled = "".join(c.upper() if upper else c for c, upper in zip(word, cases, strict=False))
     assert load(flag, spelled) is (word == "true")
 
 

@@ -12,6 +12,7 @@ from scripts.embedded_db import free_port
 from tests.conftest import RESELLER
 from tests.servers import ROOT, Gunicorn, call, environment
 
+
 def requests_counted(scrape, endpoint):
     line = next((line for line in scrape.splitlines()
                  if line.startswith("provisioning_requests_total{") and f'endpoint="{endpoint}"' in line), None)

@@ -57,16 +57,15 @@ def test_a_json_body_nested_deeper_than_any_parameter_is_status_1(client):
 
 
 def test_a_malformed_chunked_body_is_status_1(database_uri):
-    with Gunicorn(MONGODB_URI=database_uri) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-            sock.sendall(b"POST /services/rest/customer/create HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
-            answer = b""
-            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk
+    with Gunicorn(MONGODB_URI=database_uri) as server, socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(b"POST /services/rest/customer/create HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
     head, body = answer.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 400")
     assert json.loads(body)["status"] == 1

@@ -38,7 +38,7 @@ def index_serves_sort(key_pattern, query_filter, sort):
     wanted = list(sort.items())
     if [key for key, _ in keys[:len(wanted)]] != [key for key, _ in wanted]:
         return False
-    signs = {int(direction) * int(asked) for (_, direction), (_, asked) in zip(keys, wanted)}
+    signs = {int(direction) * int(asked) for (_, direction), (_, asked) in zip(keys, wanted, strict=False)}
     return len(signs) == 1
 
 

@@ -7,9 +7,9 @@ import pytest
 APP = Path(__file__).parent.parent / "app"
 WEB = ("flask", "werkzeug", "marshmallow", "app.web", "app.cli")
 FORBIDDEN = {
-    "domain": WEB + ("pymongo", "argon2", "app.adapters", "app.service_layer", "app.bootstrap"),
+    "domain": (*WEB, "pymongo", "argon2", "app.adapters", "app.service_layer", "app.bootstrap"),
     "service_layer": WEB,
-    "adapters": WEB + ("app.service_layer", "app.bootstrap"),
+    "adapters": (*WEB, "app.service_layer", "app.bootstrap"),
     "bootstrap.py": WEB,
     "logs.py": WEB,
 }

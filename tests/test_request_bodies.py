@@ -82,7 +82,7 @@ def test_a_json_string_with_a_lone_surrogate_is_refused_on_its_parameter(client,
 )
 def test_a_json_value_of_the_wrong_type_is_told_what_it_must_be(client, reseller, params, message):
     response = client.post(URL, json={**RESELLER, "name": "shop", **params})
-    assert response.json["errors"] == {list(params)[0]: [message]}
+    assert response.json["errors"] == {next(iter(params)): [message]}
 
 
 def test_json_booleans_and_strings_are_both_booleans(client, reseller, db):
@@ -94,7 +94,7 @@ def test_json_booleans_and_strings_are_both_booleans(client, reseller, db):
 
 
 def test_a_parameter_given_twice_in_a_form_is_an_error_on_it(client, reseller, db):
-    response = client.post(URL, data=f"resellerName=acme&resellerPassword=acme+secret&name=a&name=b",
+    response = client.post(URL, data="resellerName=acme&resellerPassword=acme+secret&name=a&name=b",
                            content_type="application/x-www-form-urlencoded")
     assert response.json["errors"] == {"name": ["is given more than once"]}
     assert db.customers.count_documents({}) == 0

@@ -1,6 +1,6 @@
 """The service layer on its own, with a repository of plain dicts in place of MongoDB."""
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
@@ -32,7 +32,7 @@ from app.domain.model import (
 from app.domain.throttling import FailureLimits
 from app.service_layer import services
 
-NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, tzinfo=UTC)
 ORIGIN = Origin(client="192.0.2.1", request_id="r1")
 LIMITS = FailureLimits(per_client=3, per_reseller=5, window_seconds=900)
 

@@ -144,7 +144,7 @@ def check(db, settled, answers_seen, log, base_customer_ids, restarts):
     announced_customers = set(base_customer_ids)
     announced_users = {}
     customer_by_name = defaultdict(set)
-    for path, params, key, (code, body) in settled:
+    for path, params, _, (code, body) in settled:
         if code != 201:
             continue
         if path.endswith("/customer/create"):

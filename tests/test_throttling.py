@@ -1,9 +1,9 @@
 """Failed reseller authentications are counted in MongoDB; too many from one address, or from all, get 429."""
 import logging
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 import statistics
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest

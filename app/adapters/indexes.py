@@ -100,7 +100,7 @@ def drift(database: Database) -> list[str]:
             elif compared(info) != compared(index.options):
                 problems.append(f"{collection}: index {index.name} has {compared(info)}, expected {compared(index.options)}")
         problems += [f"{collection}: index {info['name']} is no longer used" for info in found.values()]
-    for collection, (source, key) in LOOKALIKE_KEYS.items():
+    for collection, (_, key) in LOOKALIKE_KEYS.items():
         if database[collection].find_one({key: None}, {"_id": 1}):
             problems.append(f"{collection}: documents without {key}")
     return problems

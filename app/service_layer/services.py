@@ -24,8 +24,8 @@ from app.domain.exceptions import (
 from app.domain.model import (
     AuditEntry,
     Created,
-    CreditEntry,
     Credentials,
+    CreditEntry,
     Customer,
     CustomerChange,
     CustomerRequest,

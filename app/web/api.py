@@ -1,7 +1,7 @@
 """The HTTP endpoints: load the parameters, authenticate, run the service once per key, answer."""
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, request
@@ -110,7 +110,7 @@ def customer_user_create():
 
 def iso_time(moment: datetime) -> str:
     """A stored time in ISO 8601, UTC, to the millisecond MongoDB keeps."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def customer_json(customer: Customer) -> dict:

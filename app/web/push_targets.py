@@ -81,7 +81,7 @@ def is_internal_host(host):
 def is_internal_address(address):
     """Tell whether an IP address, or the IPv4 address an IPv6 one carries, is not globally routable."""
     if address.version == 6:
-        embedded = address.ipv4_mapped or address.sixtofour or address.teredo and address.teredo[1]
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo and address.teredo[1])
         if embedded is None and address in NAT64:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:

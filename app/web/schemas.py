@@ -3,6 +3,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, post_load, pre_load, validates, validates_schema
 
+from app.domain import names, passwords
 from app.domain.model import (
     Credentials,
     CustomerChange,
@@ -16,7 +17,6 @@ from app.domain.model import (
     UserLookup,
     UserRequest,
 )
-from app.domain import names, passwords
 from app.web import fields
 
 MO_CHARGE_MAX = 1_000_000_000
