@@ -1,6 +1,6 @@
 -- wrk script: unique, valid POSTs to one endpoint; prints one JSON line of figures at the end.
--- Arguments: path, kind (customer | customer-keyed | user | customer-user | customer-get | user-update | list |
--- bare), reseller, password, customerId, run id, then for user-update the userId and for list the after id.
+-- Arguments: path, kind (customer | customer-keyed | user | customer-user | customer-get | user-update | bare),
+-- reseller, password, customerId, run id, then for user-update the userId.
 -- customer-keyed sends a fresh Idempotency-Key with each request, as a retrying phone app does.
 local counter = 0
 local threads = {}
@@ -30,8 +30,6 @@ function request()
     body = credentials .. "&customerId=" .. customer_id
   elseif kind == "user-update" then
     body = credentials .. "&userId=" .. extra .. "&contactName=" .. unique
-  elseif kind == "list" then
-    body = credentials .. "&limit=50" .. (extra ~= "" and ("&after=" .. extra) or "")
   elseif kind == "user" then
     body = credentials .. "&username=" .. unique .. "&password=user-pw-" .. counter ..
       "&customerId=" .. customer_id .. "&email=" .. unique .. "%40example.com&phoneNumber=%2B48999444111"
