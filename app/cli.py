@@ -170,10 +170,20 @@ def echo_fields(fields):
 
 
 def existing(found, kind, name):
-    """The object found, or a one-line error saying there is none of that name or id."""
+    """The object found, or a one-line error saying there is none of that name."""
     if found is None:
-        raise click.ClickException(f"there is no {kind} named {name}")
+        raise click.ClickException(f"there is no {kind} named {quoted(name)}")
     return found
+
+
+def the_one(found, kind, name_or_id):
+    """The customer or user an operator named by id or name: the id wins, and a different one of that name is told."""
+    if not found:
+        raise click.ClickException(f"there is no {kind} named {quoted(name_or_id)} or with that id")
+    if len(found) > 1:
+        click.echo(f"note: {name_or_id} is the id of this {kind}; the {kind} of that name has id {found[1].id}",
+                   err=True)
+    return found[0]
 
 
 def reseller_named(repository, reseller_id):
@@ -187,7 +197,7 @@ def reseller_named(repository, reseller_id):
 def show_customer(name_or_id, uow):
     """Show a customer (by name or id): ids, reseller, settings, credits and how many users it has."""
     repository = uow.repository
-    found = existing(repository.customer_named_or_with_id(name_or_id), "customer", name_or_id)
+    found = the_one(repository.customers_named_or_with_id(name_or_id), "customer", name_or_id)
     echo_fields([
         ("customer", found.name),
         ("id", found.id),
@@ -219,7 +229,7 @@ def list_customers(reseller_name, limit, after, uow):
 @click.argument("name_or_id")
 def suspend_customer(name_or_id, uow):
     """Suspend a customer: the platform stops serving every user of it."""
-    found = existing(uow.repository.customer_named_or_with_id(name_or_id), "customer", name_or_id)
+    found = the_one(uow.repository.customers_named_or_with_id(name_or_id), "customer", name_or_id)
     services.set_customer_active(found.reseller_id, found.id, False, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"suspended customer {found.name}")
 
@@ -228,7 +238,7 @@ def suspend_customer(name_or_id, uow):
 @click.argument("name_or_id")
 def resume_customer(name_or_id, uow):
     """Resume a suspended customer."""
-    found = existing(uow.repository.customer_named_or_with_id(name_or_id), "customer", name_or_id)
+    found = the_one(uow.repository.customers_named_or_with_id(name_or_id), "customer", name_or_id)
     services.set_customer_active(found.reseller_id, found.id, True, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"resumed customer {found.name}")
 
@@ -261,8 +271,8 @@ USER_FIELDS = (("email", "email"), ("phoneNumber", "phone_number"), ("virtualNum
 def show_user(username_or_id, uow):
     """Show a user (by username or id): ids, customer, reseller, contact details and push configs; never its hash."""
     repository = uow.repository
-    found = existing(repository.user_named_or_with_id(username_or_id), "user", username_or_id)
-    owner = repository.customer_named_or_with_id(str(found.customer_id))
+    found = the_one(repository.users_named_or_with_id(username_or_id), "user", username_or_id)
+    owner = repository.customer_of(found.reseller_id, found.customer_id)
     echo_fields([
         ("user", found.username),
         ("id", found.id),
@@ -279,7 +289,7 @@ def show_user(username_or_id, uow):
 @click.option("--after", help="the last id of the previous page")
 def list_users(customer_name, limit, after, uow):
     """List a customer's users in creation order: id, username, active."""
-    owner = existing(uow.repository.customer_named_or_with_id(customer_name), "customer", customer_name)
+    owner = the_one(uow.repository.customers_named_or_with_id(customer_name), "customer", customer_name)
     found = uow.repository.users_of(owner.reseller_id, page_after(after), limit, customer_id=owner.id)
     echo_table(("ID", "USERNAME", "ACTIVE"), [(str(u.id), shown(u.username), shown(u.active)) for u in found.items], found)
 
@@ -288,7 +298,7 @@ def list_users(customer_name, limit, after, uow):
 @click.argument("username_or_id")
 def set_user_password(username_or_id, uow):
     """Give a user a new password, from USER_PASSWORD or a prompt."""
-    found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    found = the_one(uow.repository.users_named_or_with_id(username_or_id), "user", username_or_id)
     password = new_password("USER_PASSWORD")
     # The rule user/update applies: the schema checks it with placeholder credentials.
     problems = current_app.extensions["schemas"].user_update.validate(
@@ -305,7 +315,7 @@ def set_user_password(username_or_id, uow):
 @click.argument("username_or_id")
 def suspend_user(username_or_id, uow):
     """Suspend a user: the platform stops serving it."""
-    found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    found = the_one(uow.repository.users_named_or_with_id(username_or_id), "user", username_or_id)
     services.set_user_active(found.reseller_id, found.id, False, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"suspended user {found.username}")
 
@@ -314,7 +324,7 @@ def suspend_user(username_or_id, uow):
 @click.argument("username_or_id")
 def resume_user(username_or_id, uow):
     """Resume a suspended user."""
-    found = existing(uow.repository.user_named_or_with_id(username_or_id), "user", username_or_id)
+    found = the_one(uow.repository.users_named_or_with_id(username_or_id), "user", username_or_id)
     services.set_user_active(found.reseller_id, found.id, True, operator(), uow=uow, clock=provisioning().clock)
     click.echo(f"resumed user {found.username}")
 
@@ -332,9 +342,9 @@ def show_audit(customer_name, username, reseller_name, limit, uow):
     [(kind, value)] = chosen
     repository = uow.repository
     if kind == "customer":
-        entries = repository.customer_trail(existing(repository.customer_named_or_with_id(value), kind, value).id, limit)
+        entries = repository.customer_trail(the_one(repository.customers_named_or_with_id(value), kind, value).id, limit)
     elif kind == "user":
-        entries = repository.user_trail(existing(repository.user_named_or_with_id(value), kind, value).id)
+        entries = repository.user_trail(the_one(repository.users_named_or_with_id(value), kind, value).id)
     else:
         entries = repository.reseller_trail(existing(repository.reseller_named(value), kind, value).id, limit)
     trail = services.audit_trail(entries, limit)

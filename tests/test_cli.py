@@ -55,7 +55,8 @@ def test_a_reseller_created_by_the_cli_can_create_customers(runner, client):
 
 @pytest.mark.parametrize(
     "name, password",
-    [("ac me", "p"), ("acme@corp", "p"), ("x" * 129, "p"), ("acme", "p" * 129), ("", "p"), ("a\u200bb", "p")],
+    [("ac me", "p"), ("acme@corp", "p"), ("acme\uff20corp", "p"), ("x" * 129, "p"), ("acme", "p" * 129), ("", "p"),
+     ("a\u200bb", "p"), ("a\ufe0fb", "p")],
 )
 def test_create_refuses_what_the_api_would_refuse(runner, db, name, password):
     result = run(runner, "create", name, password=password)
@@ -68,6 +69,14 @@ def test_create_refuses_an_existing_name(runner):
     run(runner, "create", "acme", password="acme secret")
     result = run(runner, "create", "acme", password="other secret")
     assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+@pytest.mark.parametrize("look_alike", ["ACME", "\uff41\uff43\uff4d\uff45"])
+def test_create_refuses_a_name_that_looks_like_an_existing_one(runner, db, look_alike):
+    run(runner, "create", "acme", password="acme secret")
+    result = run(runner, "create", look_alike, password="other secret")
+    assert (result.exit_code, db.resellers.count_documents({})) == (1, 1)
     assert "already exists" in result.output
 
 

@@ -48,6 +48,18 @@ def test_show_takes_an_id_as_well_as_a_name(client, runner, reseller, customer_o
     assert runner.invoke(args=["user", "show", user_id]).output.splitlines()[0].split() == ["user", "jdoe"]
 
 
+@pytest.mark.parametrize("command", [["customer", "show"], ["customer", "suspend"]])
+def test_an_id_that_is_also_another_customers_name_means_the_customer_with_that_id(runner, reseller, customer_of, db,
+                                                                                  command):
+    victim = customer_of("shop")
+    impostor = customer_of(victim)
+    result = runner.invoke(args=[*command, victim])
+    assert result.exit_code == 0
+    assert "shop" in result.stdout and f"the customer of that name has id {impostor}" in result.stderr
+    if command[1] == "suspend":
+        assert [c["active"] for c in db.customers.find({}, sort=[("_id", 1)])] == [False, True]
+
+
 def test_customer_list_pages_a_resellers_customers(runner, reseller, customer_of):
     ids = [customer_of(f"c{number}") for number in range(3)]
     first = runner.invoke(args=["customer", "list", "--reseller", "acme", "--limit", "2"]).output.splitlines()

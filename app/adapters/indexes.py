@@ -46,7 +46,7 @@ def ascending(*keys: str, **options: Any) -> Index:
 
 
 INDEXES: dict[str, list[Index]] = {
-    RESELLERS: [ascending("name", **UNIQUE)],
+    RESELLERS: [ascending("name", **UNIQUE), ascending("nameKey", **UNIQUE)],
     CUSTOMERS: [
         ascending("name", **UNIQUE),
         ascending("nameKey", **UNIQUE),
@@ -66,7 +66,7 @@ INDEXES: dict[str, list[Index]] = {
     FAILED_NAMES: [ascending("expiresAt", expireAfterSeconds=0)],
 }
 # Documents created before look-alike names were one name get their key from `db upgrade`.
-LOOKALIKE_KEYS = {CUSTOMERS: ("name", "nameKey"), USERS: ("username", "usernameKey")}
+LOOKALIKE_KEYS = {RESELLERS: ("name", "nameKey"), CUSTOMERS: ("name", "nameKey"), USERS: ("username", "usernameKey")}
 COMPARED_OPTIONS = ("unique", "partialFilterExpression", "expireAfterSeconds", "sparse")
 
 

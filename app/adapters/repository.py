@@ -212,10 +212,11 @@ class MongoRepository:
         return found is not None and found["at"] >= since
 
     def add_reseller(self, reseller: Reseller, created: Event) -> None:
-        """Store a new reseller; raises ResellerExists when the name is taken."""
+        """Store a new reseller; raises ResellerExists when the name, or one that looks the same, is taken."""
         self._insert(RESELLERS, {
             "_id": reseller.id,
             "name": reseller.name,
+            "nameKey": names.lookalike_key(reseller.name),
             "passwordHash": reseller.password_hash,
             "active": reseller.active,
             "freeCredits": reseller.free_credits,
@@ -282,12 +283,10 @@ class MongoRepository:
         document = first(self._c.customers.find(*keyed(reseller_id, key)).hint(IDEMPOTENCY_INDEX).limit(1))
         return customer_from(document) if document else None
 
-    def customer_named_or_with_id(self, name_or_id: str) -> Customer | None:
-        """For operators: the customer with this name, or with this id, or None."""
-        document = self._c.customers.find_one({"name": names.as_stored(name_or_id)}, WITHOUT_HISTORY)
-        if document is None and ObjectId.is_valid(name_or_id):
-            document = self._c.customers.find_one({"_id": ObjectId(name_or_id)}, WITHOUT_HISTORY)
-        return customer_from(document) if document else None
+    def customers_named_or_with_id(self, name_or_id: str) -> list[Customer]:
+        """For operators: the customer with this id, then a different one with this name (at most two)."""
+        return [customer_from(document) for document in self._named_or_with_id(CUSTOMERS, "name", name_or_id,
+                                                                                WITHOUT_HISTORY)]
 
     def customers_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int) -> Page:
         """A page of the reseller's customers in creation order, after the customer with id after."""
@@ -354,12 +353,20 @@ class MongoRepository:
         document = first(self._c.users.find(*keyed(reseller_id, key)).hint(IDEMPOTENCY_INDEX).limit(1))
         return user_from(document) if document else None
 
-    def user_named_or_with_id(self, name_or_id: str) -> User | None:
-        """For operators: the user with this username, or with this id, or None."""
-        document = self._c.users.find_one({"username": names.as_stored(name_or_id)}, WITHOUT_SECRETS)
-        if document is None and ObjectId.is_valid(name_or_id):
-            document = self._c.users.find_one({"_id": ObjectId(name_or_id)}, WITHOUT_SECRETS)
-        return user_from(document) if document else None
+    def users_named_or_with_id(self, name_or_id: str) -> list[User]:
+        """For operators: the user with this id, then a different one with this username (at most two)."""
+        return [user_from(document) for document in self._named_or_with_id(USERS, "username", name_or_id,
+                                                                            WITHOUT_SECRETS)]
+
+    def _named_or_with_id(self, collection: str, name_field: str, name_or_id: str,
+                          projection: dict[str, Any]) -> list[dict[str, Any]]:
+        # The id first: a reseller chooses names, and one could name a customer after another customer's id.
+        found = []
+        if ObjectId.is_valid(name_or_id):
+            found.append(self.db[collection].find_one({"_id": ObjectId(name_or_id)}, projection))
+        found.append(self.db[collection].find_one({name_field: names.as_stored(name_or_id)}, projection))
+        distinct = {document["_id"]: document for document in reversed(found) if document is not None}
+        return list(reversed(distinct.values()))
 
     def users_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
                  customer_id: ObjectId | None = None) -> Page:

@@ -10,13 +10,29 @@ def as_stored(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, Unicode 16): characters shown as nothing
+# at all when a font has no glyph for them. Python's unicodedata does not carry the property.
+DEFAULT_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+DEFAULT_IGNORABLE = frozenset(chr(code) for first, last in DEFAULT_IGNORABLE_RANGES for code in range(first, last + 1))
+
+
+def ignorable(character: str) -> bool:
+    """Tell whether a character is one a person cannot see (Default_Ignorable_Code_Point)."""
+    return character in DEFAULT_IGNORABLE
+
+
 def lookalike_key(name: str) -> str:
     """What a name looks like to a person: compatibility-normalized and case-folded (NFKC_Casefold).
 
     Two names with the same key are the same name: café in NFC and NFD, foo and its full-width
-    spelling, Acme and acme, K and the Kelvin sign.
+    spelling, Acme and acme, K and the Kelvin sign, and a name with an invisible character added.
     """
-    folded = unicodedata.normalize("NFKC", name).casefold()
+    visible = "".join(c for c in name if c not in DEFAULT_IGNORABLE)
+    folded = unicodedata.normalize("NFKC", visible).casefold()
     return unicodedata.normalize("NFKC", folded)
 
 

@@ -1,4 +1,5 @@
 """The contract's parameter rules, one marshmallow field per kind of value."""
+import functools
 import json
 import re
 import unicodedata
@@ -13,10 +14,34 @@ from app.web.push_targets import push_url
 LINE_BREAKS_AND_TABS = "\t\n\r"
 # JSON Schema (ECMA 262) spellings of the text rules, for the OpenAPI document.
 DIRECTION = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
-CONTROLS = f"\\u0000-\\u001f\\u007f-\\u009f{DIRECTION}"
-BODY_CONTROLS = f"\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f{DIRECTION}"
+CONTROLS = f"\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029{DIRECTION}"
+BODY_CONTROLS = f"\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029{DIRECTION}"
 TEXT = f"[^{CONTROLS}]"
-# Names obey a rule of whole strings (one writing system) that the document spells out once, as components.
+# What a name may not hold anywhere in the BMP: whitespace, controls, formatting and other invisible characters
+# (Python's Unicode data, Default_Ignorable_Code_Point), and unassigned and private-use code points (name_refused adds
+# those). The few above the BMP (tag characters and the like) are left out: ECMA 262 and Python share no escape for
+# them, and schemathesis cannot take them written out.
+NAME_INVISIBLE = ("\\u0000-\\u0020\\u007f-\\u00a0\\u00ad\\u034f\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2"
+                  "\\u115f\\u1160\\u1680\\u17b4\\u17b5\\u180b-\\u180f\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u2064\\u2066-\\u206f"
+                  "\\u3000\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufffb")
+
+
+@functools.cache
+def name_refused():
+    """The characters of the BMP a name may not hold, as the inside of an ECMA 262 character class."""
+    unassigned: list[list[int]] = []
+    for code in range(0x10000):
+        if not 0xD800 <= code <= 0xDFFF and unicodedata.category(chr(code)) in ("Cn", "Co"):
+            if unassigned and unassigned[-1][1] == code - 1:
+                unassigned[-1][1] = code
+            else:
+                unassigned.append([code, code])
+    return NAME_INVISIBLE + "".join(f"\\u{first:04x}" + (f"-\\u{last:04x}" if last > first else "")
+                                    for first, last in unassigned)
+
+
+# The rule over a whole name (one writing system) has no pattern: the document names it as a format of its own.
+NAME_FORMAT = "single-script"
 NAME = {"$ref": "#/components/schemas/Name"}
 RESELLER_NAME = {"$ref": "#/components/schemas/ResellerName"}
 FLAG = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"}
@@ -62,8 +87,8 @@ NOT_UTF8 = Refused("must be valid UTF-8 text")
 
 def quoted(text):
     """Text from a request as a message may show it: anything not plainly visible written as an escape."""
-    return "".join(c if c.isprintable() and c not in DIRECTION_CONTROLS else c.encode("unicode_escape",
-                   "backslashreplace").decode("ascii") for c in text)
+    return "".join(c if c.isprintable() and c not in DIRECTION_CONTROLS and not names.ignorable(c)
+                   else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
 
 
 def group_pairs(pairs):
@@ -82,21 +107,25 @@ def refuse_constant(name):
 # Characters that reorder how text around them is shown (Unicode's bidirectional controls): refused in every text,
 # since a name or a message shown to a person can be made to read as something else.
 DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's line and paragraph separators break a line as a control character does: one-line text refuses them.
+LINE_SEPARATORS = "\u2028\u2029"
 
 
 def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden="", allowed_controls=""):
     """Every way a string breaks the rules common to all text; empty when it keeps them."""
     if value.isascii() and value.isprintable():
         # Printable ASCII (nearly every value) has no surrogate, control or format character, and no space but " ".
-        surrogate = control = direction = invisible = False
+        surrogate = control = direction = invisible = unassigned = False
         whitespace = " " in value
     else:
         categories = {unicodedata.category(c) for c in value}
         surrogate = "Cs" in categories
         whitespace = any(c.isspace() for c in value)
-        control = any(unicodedata.category(c) == "Cc" and c not in allowed_controls for c in value)
+        control = any(c not in allowed_controls and (unicodedata.category(c) == "Cc" or c in LINE_SEPARATORS)
+                      for c in value)
         direction = not DIRECTION_CONTROLS.isdisjoint(value)
-        invisible = "Cf" in categories
+        invisible = "Cf" in categories or any(names.ignorable(c) for c in value)
+        unassigned = not categories.isdisjoint({"Cn", "Co"})
     problems = []
     if surrogate:
         problems.append("must be valid Unicode text")
@@ -106,8 +135,12 @@ def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden=""
         problems.append("must not contain control characters")
     if direction:
         problems.append("must not contain text direction controls")
-    if invisible and not allow_whitespace and not direction:
-        problems.append("must not contain invisible formatting characters")
+    if not allow_whitespace:
+        # Names and addresses: nothing in them may be invisible or mean nothing yet.
+        if invisible and not direction:
+            problems.append("must not contain invisible characters")
+        if unassigned:
+            problems.append("must not contain unassigned or private-use characters")
     problems += [f"must not contain '{c}'" for c in forbidden if c in value]
     if max_length is not None and len(value) > max_length:
         problems.append(f"must be at most {max_length} characters long")
@@ -117,7 +150,8 @@ def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden=""
 class Text(fields.Field):
     """A string parameter: no control characters, bounded length, and optionally no whitespace."""
 
-    default_error_messages = {"required": "is required", "null": "is required"}
+    # marshmallow merges this class attribute over its own messages (an instance attribute in its annotations).
+    default_error_messages = {"required": "is required", "null": "is required"}  # noqa: RUF012
     wrong_type = "must be a string"
 
     def __init__(self, *, max_length=128, allow_whitespace=True, forbidden="", **kwargs):
@@ -159,6 +193,12 @@ class Identifier(Text):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = names.as_stored(super()._deserialize(value, attr, data, **kwargs))
+        # Composing can lengthen a name (a few characters decompose to two or three), and a full-width "＠" is an "@".
+        problems = text_problems(value, max_length=self.max_length)
+        problems += [f"must not contain '{c}' in any spelling" for c in self.forbidden
+                     if c not in value and c in names.lookalike_key(value)]
+        if problems:
+            raise ValidationError(problems)
         if not names.highly_restrictive(value):
             raise ValidationError("must not mix writing systems (e.g. Latin with Cyrillic or Greek letters)")
         return value
@@ -185,7 +225,8 @@ class Choice(Text):
 PHONE_NUMBER = re.compile(r"[+ 0-9]*[0-9][+ 0-9]*")
 PHONE_NUMBER_MAX_LENGTH = 32
 EMAIL_MAX_LENGTH = 254
-EMAIL = {"type": "string", "maxLength": EMAIL_MAX_LENGTH, "pattern": f"^{EMAIL_PATTERN}$", "description": EMAIL_DESCRIPTION}
+EMAIL = {"type": "string", "maxLength": EMAIL_MAX_LENGTH, "pattern": f"^{EMAIL_PATTERN}$",
+         "description": EMAIL_DESCRIPTION}
 
 
 class PhoneNumber(Text):
@@ -326,16 +367,16 @@ PUSH_CONFIG_MAX_BYTES = 4096
 URL_ROOM = PUSH_CONFIG_MAX_BYTES - len('{"type":"URL","data":{"url":""}}')
 TEXT_ROOM = PUSH_CONFIG_MAX_BYTES - len('{"type":"EMAIL","data":{"to":"a@b.io","body":""}}')
 URL_PUSH = {
-    "title": "URL push", "type": "object", "required": ["type", "data"], "additionalProperties": False,
-    "properties": {"type": {"const": "URL"}, "data": {
+    "description": "pushed to a URL", "type": "object", "required": ["type", "data"], "additionalProperties": False,
+    "properties": {"type": {"type": "string", "enum": ["URL"]}, "data": {
         "type": "object", "required": ["url"], "additionalProperties": False,
         "properties": {"url": {"type": "string", "maxLength": URL_ROOM, "pattern": f"^{URL_PATTERN}$",
                                "description": "an absolute http or https URL of a public host (the pattern is a part "
                                               "of what is accepted)"}}}},
 }
 EMAIL_PUSH = {
-    "title": "EMAIL push", "type": "object", "required": ["type", "data"], "additionalProperties": False,
-    "properties": {"type": {"const": "EMAIL"}, "data": {
+    "description": "pushed by email", "type": "object", "required": ["type", "data"], "additionalProperties": False,
+    "properties": {"type": {"type": "string", "enum": ["EMAIL"]}, "data": {
         "type": "object", "required": ["to"], "additionalProperties": False,
         "properties": {"to": EMAIL,
                        "subject": {"type": "string", "maxLength": TEXT_ROOM, "pattern": f"^{TEXT}*$"},
@@ -344,9 +385,13 @@ EMAIL_PUSH = {
                                 "description": "may have line breaks and tabs"}}}},
 }
 SMPP_PUSH = {
-    "title": "SMPP push", "type": "object", "required": ["type"], "additionalProperties": False,
-    "properties": {"type": {"const": "SMPP"}, "data": {"type": ["object", "null"], "maxProperties": 0}},
+    "description": "pushed over the SMPP connection (data absent, null or empty)", "type": "object",
+    "required": ["type"], "additionalProperties": False,
+    "properties": {"type": {"type": "string", "enum": ["SMPP"]},
+                   "data": {"type": "object", "nullable": True, "maxProperties": 0}},
 }
+# The configurations as objects; the document holds them as components of these names.
+PUSH_CONFIGS = [{"$ref": f"#/components/schemas/{name}"} for name in ("UrlPush", "EmailPush", "SmppPush")]
 
 
 class PushConfig(Text):
@@ -357,7 +402,7 @@ class PushConfig(Text):
     def openapi(self, form=False):
         text = {"type": "string", "maxLength": PUSH_CONFIG_MAX_BYTES, "pattern": PUSH_TEXT_PATTERN,
                 "description": "a push configuration as JSON text (the pattern is a part of what is accepted)"}
-        return text if form else {"oneOf": [URL_PUSH, EMAIL_PUSH, SMPP_PUSH, text]}
+        return text if form else {"oneOf": [*PUSH_CONFIGS, text]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, Refused):

@@ -47,8 +47,9 @@ class ResellerSchema(Schema):
 
 
 class ResellerSuffix:
-    """Names of customers and users that contain "@" end with "@" and the reseller's name (the phone apps' customer@reseller),
-    so that no reseller can take a name of that form for another reseller's customers."""
+    """Names of customers and users that contain "@" (in any spelling: "＠" is one) end with "@" and the reseller's name
+    (the phone apps' customer@reseller), so that no reseller can take a name of that form for another reseller's
+    customers."""
 
     suffixed: tuple[str, ...] = ()
     fields: dict[str, Any]
@@ -59,8 +60,8 @@ class ResellerSuffix:
         if reseller is None:
             return
         suffix = "@" + names.lookalike_key(reseller)
-        wrong = [self.fields[field].data_key or field for field in self.suffixed
-                 if "@" in data.get(field, "") and not names.lookalike_key(data[field]).endswith(suffix)]
+        keys = {field: names.lookalike_key(data[field]) for field in self.suffixed if field in data}
+        wrong = [self.fields[field].data_key or field for field, key in keys.items() if "@" in key and not key.endswith(suffix)]
         if wrong:
             message = f'must end with "@{reseller}", the reseller\'s name, when it contains "@"'
             raise ValidationError({field: [message] for field in wrong})
