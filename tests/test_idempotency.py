@@ -61,6 +61,32 @@ def test_the_same_key_with_other_parameters_is_422_status_7(client, reseller, db
     assert db.customers.count_documents({}) == 1
 
 
+@pytest.mark.parametrize("path, params", [
+    (CUSTOMER_CREATE, {}),
+    (USER_CREATE, {"username": "u", "password": "p", "email": "a@b.com", "phoneNumber": "1"}),
+    (CUSTOMER_USER_CREATE, PHONE_APP),
+])
+def test_a_dry_run_of_a_request_made_before_with_its_key_passes_as_the_replay_would(client, reseller, customer_of, path,
+                                                                                   params):
+    params = {**params, "customerId": customer_of()} if path == USER_CREATE else params
+    assert post(client, path, **params).status_code == 201
+    response = post(client, path, **params, dryRun="true")
+    assert (response.status_code, response.json) == (200, {"status": 0, "dryRun": True})
+
+
+@pytest.mark.parametrize("path, params, changed", [
+    (CUSTOMER_CREATE, {}, {"name": "other"}),
+    (USER_CREATE, {"username": "u", "password": "p", "email": "a@b.com", "phoneNumber": "1"}, {"username": "v"}),
+    (CUSTOMER_USER_CREATE, PHONE_APP, {"applyFreeCredits": "false"}),
+])
+def test_a_dry_run_with_a_key_used_for_other_parameters_is_422_status_7(client, reseller, customer_of, path, params,
+                                                                       changed):
+    params = {**params, "customerId": customer_of()} if path == USER_CREATE else params
+    assert post(client, path, **params).status_code == 201
+    response = post(client, path, **{**params, **changed}, dryRun="true")
+    assert (response.status_code, response.json["status"]) == (422, 7)
+
+
 @pytest.mark.parametrize("first, then", [
     ((CUSTOMER_CREATE, {}), (CUSTOMER_USER_CREATE, {**PHONE_APP, "customer": "shop2"})),
     ((CUSTOMER_USER_CREATE, PHONE_APP), (CUSTOMER_CREATE, {"name": "shop3"})),
@@ -89,7 +115,9 @@ def test_a_second_request_while_the_first_still_writes_waits_for_it_and_gets_its
     assert db.users.count_documents({"username": "c@acme"}) == 1
 
 
-def test_without_transactions_a_second_request_while_the_first_still_writes_is_409_status_8(standalone_app, standalone):
+@pytest.mark.parametrize("dry_run", [{}, {"dryRun": "true"}], ids=["create", "dry run"])
+def test_without_transactions_a_second_request_while_the_first_still_writes_is_409_status_8(standalone_app, standalone,
+                                                                                           dry_run):
     client, db = standalone
     post(client, CUSTOMER_USER_CREATE, key="warm", **{**PHONE_APP, "customer": "w", "username": "w"})
     fail_command(db, "insert", "users", skip=2, blockConnection=True, blockTimeMS=1500)
@@ -98,7 +126,7 @@ def test_without_transactions_a_second_request_while_the_first_still_writes_is_4
     runner.start()
     while db.customers.count_documents({"name": "c@acme"}) == 0:
         time.sleep(0.01)
-    during = post(client, CUSTOMER_USER_CREATE, **PHONE_APP)
+    during = post(client, CUSTOMER_USER_CREATE, **PHONE_APP, **dry_run)
     runner.join(30)
     assert (during.status_code, during.json["status"], during.headers["Retry-After"]) == (409, 8, "1")
     assert first["response"].status_code == 201

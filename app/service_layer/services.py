@@ -5,6 +5,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from bson import ObjectId
 
@@ -154,11 +155,13 @@ def create_customer(reseller: Reseller, request: CustomerRequest, origin: Origin
         repository.add_customer(customer)
         return Created(customer.id)
 
-    def earlier(given: IdempotencyKey) -> EarlierRequest | None:
-        found = repository.customer_with_key(reseller.id, given.key)
-        return EarlierRequest(found.idempotency.fingerprint, Created(found.id)) if found and found.idempotency else None
+    return once(key, create, partial(earlier_customer, repository, reseller.id))
 
-    return once(key, create, earlier)
+
+def earlier_customer(repository: MongoRepository, reseller_id: ObjectId, key: IdempotencyKey) -> EarlierRequest | None:
+    """The customer/create request made earlier with this key, or None."""
+    found = repository.customer_with_key(reseller_id, key.key)
+    return EarlierRequest(found.idempotency.fingerprint, Created(found.id)) if found and found.idempotency else None
 
 
 def create_user(reseller: Reseller, request: UserRequest, origin: Origin, key: IdempotencyKey | None, *,
@@ -174,16 +177,25 @@ def create_user(reseller: Reseller, request: UserRequest, origin: Origin, key: I
         repository.add_user(user)
         return Created(user.customer_id, user.id)
 
-    def earlier(given: IdempotencyKey) -> EarlierRequest | None:
-        return earlier_user(repository.user_with_key(reseller.id, given.key))
-
-    return once(key, create, earlier)
+    return once(key, create, partial(earlier_user, repository, reseller.id))
 
 
-def earlier_user(found: User | None) -> EarlierRequest | None:
+def earlier_user(repository: MongoRepository, reseller_id: ObjectId, key: IdempotencyKey) -> EarlierRequest | None:
+    """The user/create request made earlier with this key, or None."""
+    found = repository.user_with_key(reseller_id, key.key)
     if found is None or found.idempotency is None:
         return None
     return EarlierRequest(found.idempotency.fingerprint, Created(found.customer_id, found.id))
+
+
+def earlier_customer_with_user(repository: MongoRepository, reseller_id: ObjectId,
+                               key: IdempotencyKey) -> EarlierRequest | None:
+    """The customer-user/create request made earlier with this key (None for its outcome while it is writing)."""
+    complete = earlier_user(repository, reseller_id, key)
+    if complete:
+        return complete
+    started = repository.customer_with_key(reseller_id, key.key)
+    return EarlierRequest(started.idempotency.fingerprint, None) if started and started.idempotency else None
 
 
 def create_customer_with_user(reseller: Reseller, request: CustomerUserRequest, origin: Origin,
@@ -202,36 +214,59 @@ def create_customer_with_user(reseller: Reseller, request: CustomerUserRequest, 
         together.add_user(user)
         return Created(customer.id, user.id)
 
-    def earlier(given: IdempotencyKey) -> EarlierRequest | None:
-        complete = earlier_user(repository.user_with_key(reseller.id, given.key))
-        if complete:
-            return complete
-        started = repository.customer_with_key(reseller.id, given.key)
-        return EarlierRequest(started.idempotency.fingerprint, None) if started and started.idempotency else None
-
-    return once(key, lambda: uow.together(write), earlier)
+    return once(key, lambda: uow.together(write), partial(earlier_customer_with_user, repository, reseller.id))
 
 
-def check_customer_create(reseller: Reseller, request: CustomerRequest, *, uow: MongoUnitOfWork) -> None:
+def unless_done_before(key: IdempotencyKey | None, earlier: Callable[[IdempotencyKey], EarlierRequest | None],
+                       check: Callable[[], None]) -> None:
+    """A dry run's check, unless the create would answer an earlier request with this key: then what it would."""
+    found = earlier(key) if key else None
+    if key is None or found is None:
+        check()
+    elif not hmac.compare_digest(found.fingerprint, key.fingerprint):
+        raise IdempotencyKeyReused()
+    elif found.created is None:
+        raise IdempotencyKeyInFlight()
+
+
+def check_customer_create(reseller: Reseller, request: CustomerRequest, key: IdempotencyKey | None, *,
+                          uow: MongoUnitOfWork) -> None:
     """A dry run of customer/create: raise what the create would, write nothing."""
-    if uow.repository.customer_name_taken(request.customer.name):
-        raise CustomerExists()
+    repository = uow.repository
+
+    def check() -> None:
+        if repository.customer_name_taken(request.customer.name):
+            raise CustomerExists()
+
+    unless_done_before(key, partial(earlier_customer, repository, reseller.id), check)
 
 
-def check_user_create(reseller: Reseller, request: UserRequest, *, uow: MongoUnitOfWork) -> None:
+def check_user_create(reseller: Reseller, request: UserRequest, key: IdempotencyKey | None, *,
+                      uow: MongoUnitOfWork) -> None:
     """A dry run of user/create: raise what the create would, write nothing."""
-    if uow.repository.customer_of(reseller.id, request.customer_id) is None:
+    repository = uow.repository
+    if repository.customer_of(reseller.id, request.customer_id) is None:
         raise CustomerNotFound()
-    if uow.repository.username_taken(request.user.username):
-        raise UserExists()
+
+    def check() -> None:
+        if repository.username_taken(request.user.username):
+            raise UserExists()
+
+    unless_done_before(key, partial(earlier_user, repository, reseller.id), check)
 
 
-def check_customer_with_user_create(reseller: Reseller, request: CustomerUserRequest, *, uow: MongoUnitOfWork) -> None:
+def check_customer_with_user_create(reseller: Reseller, request: CustomerUserRequest, key: IdempotencyKey | None, *,
+                                    uow: MongoUnitOfWork) -> None:
     """A dry run of customer-user/create: raise what the create would, write nothing."""
-    if uow.repository.customer_name_taken(request.customer.name):
-        raise CustomerExists()
-    if uow.repository.username_taken(request.user.username):
-        raise UserExists()
+    repository = uow.repository
+
+    def check() -> None:
+        if repository.customer_name_taken(request.customer.name):
+            raise CustomerExists()
+        if repository.username_taken(request.user.username):
+            raise UserExists()
+
+    unless_done_before(key, partial(earlier_customer_with_user, repository, reseller.id), check)
 
 
 def create_reseller(name: str, password: str, origin: Origin, *, free_credits: int, uow: MongoUnitOfWork,

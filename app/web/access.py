@@ -37,8 +37,9 @@ def elapsed():
     return time.perf_counter() - g.started
 
 
-def note_reseller(params):
-    """Remember the reseller name a request gave, for its access-log line."""
-    name = params.get("resellerName")
-    if isinstance(name, str):
-        g.reseller_name = name[:LOGGED_TEXT_MAX]
+def note_reseller(name):
+    """Remember the reseller the request authenticated as, for its access-log line.
+
+    Only a name that authenticated: what a failed request gave as a name may be a password typed in the wrong field.
+    """
+    g.reseller_name = name

@@ -28,7 +28,6 @@ def schemas():
 def load(schema):
     """The request's parameters, checked, and its Idempotency-Key header; every problem is reported at once."""
     params = bodies.parameters(request)
-    access.note_reseller(params)
     problem = key_problem(request.headers.get(IDEMPOTENCY_HEADER))
     try:
         loaded = schema.load(params)
@@ -54,6 +53,7 @@ def authenticated(schema) -> Iterator[tuple[Any, MongoUnitOfWork, Reseller]]:
     with tools.unit_of_work() as uow:
         reseller = services.authenticate(checked.credentials, origin(), uow=uow, hasher=tools.hasher,
                                          clock=tools.clock, limits=tools.limits)
+        access.note_reseller(reseller.name)
         yield checked, uow, reseller
 
 
@@ -75,36 +75,37 @@ def dry_run_passed():
 @bp.post("/customer/create", provide_automatic_options=False)
 def customer_create():
     with authenticated(schemas().customer_create) as (checked, uow, reseller):
+        key = idempotency_key("customer/create", checked)
         if checked.dry_run:
-            services.check_customer_create(reseller, checked, uow=uow)
+            services.check_customer_create(reseller, checked, key, uow=uow)
             return dry_run_passed()
-        outcome = services.create_customer(reseller, checked, origin(), idempotency_key("customer/create", checked),
-                                           uow=uow, clock=provisioning().clock)
+        outcome = services.create_customer(reseller, checked, origin(), key, uow=uow, clock=provisioning().clock)
     return created({"id": str(outcome.customer_id)}, outcome)
 
 
 @bp.post("/user/create", provide_automatic_options=False)
 def user_create():
     with authenticated(schemas().user_create) as (checked, uow, reseller):
+        key = idempotency_key("user/create", checked)
         if checked.dry_run:
-            services.check_user_create(reseller, checked, uow=uow)
+            services.check_user_create(reseller, checked, key, uow=uow)
             return dry_run_passed()
         tools = provisioning()
-        outcome = services.create_user(reseller, checked, origin(), idempotency_key("user/create", checked), uow=uow,
-                                       hasher=tools.hasher, clock=tools.clock)
+        outcome = services.create_user(reseller, checked, origin(), key, uow=uow, hasher=tools.hasher,
+                                       clock=tools.clock)
     return created({"id": str(outcome.user_id)}, outcome)
 
 
 @bp.post("/customer-user/create", provide_automatic_options=False)
 def customer_user_create():
     with authenticated(schemas().customer_user_create) as (checked, uow, reseller):
+        key = idempotency_key("customer-user/create", checked)
         if checked.dry_run:
-            services.check_customer_with_user_create(reseller, checked, uow=uow)
+            services.check_customer_with_user_create(reseller, checked, key, uow=uow)
             return dry_run_passed()
         tools = provisioning()
-        outcome = services.create_customer_with_user(
-            reseller, checked, origin(), idempotency_key("customer-user/create", checked), uow=uow,
-            hasher=tools.hasher, clock=tools.clock)
+        outcome = services.create_customer_with_user(reseller, checked, origin(), key, uow=uow, hasher=tools.hasher,
+                                                     clock=tools.clock)
     return created({"id": str(outcome.user_id), "customerId": str(outcome.customer_id)}, outcome)
 
 
@@ -223,7 +224,7 @@ def user_resume():
 
 @bp.get("/openapi.json", provide_automatic_options=False)
 def openapi_document():
-    return openapi.document()
+    return openapi.document(current_app.config["USER_PASSWORD_MIN_LENGTH"])
 
 
 @bp.get("/health", provide_automatic_options=False)
