@@ -166,7 +166,8 @@ MALFORMED = [
     "http://push.example.com:00/", "http://push.example.com:65536/", "http://push.example.com:-1/", "http://./",
     "http://../", "http://push..example.com/", "http://.push.example.com/", "http://127.0.0.1../", "http://1.2.3.4.5/",
     "http://256.0.0.1/", "http://0x100000000/", "http://4294967296/", "http://[::1/", "http://[::1]x/",
-    "http://[1::2::3]/", "http://push.example.com/\ud800", "http://a<b/",
+    "http://[1::2::3]/", "http://push.example.com/\ud800", "http://a<b/", f"http://{'a' * 64}.example.com/",
+    f"http://{'a.' * 126}com/",
 ]
 
 
@@ -212,7 +213,8 @@ INSIDE_SPELLINGS = [
     # IPv4 that is not globally routable
     "http://127.0.0.1:8080/", "http://127.255.255.254/", "http://0.0.0.0/", "http://169.254.169.254/",
     "http://10.0.0.1/", "http://192.168.1.1/", "http://172.31.255.255/", "http://100.64.0.1/", "http://100.127.255.255/",
-    "http://198.18.0.1/", "http://192.0.2.1/", "http://192.0.0.170/", "http://224.0.0.1/", "http://239.255.255.250/",
+    "http://198.18.0.1/", "http://192.0.2.1/", "http://192.0.0.170/", "http://192.0.0.8/", "http://192.0.0.9/",
+    "http://192.0.0.10/", "http://224.0.0.1/", "http://239.255.255.250/",
     "http://255.255.255.255/", "http://240.0.0.1/", "http://0.1.2.3/",
     # names that reach the machine or its links without DNS, in any case, with a trailing dot
     "http://LOCALHOST/", "http://LocalHost./", "http://sub.localhost/", "http://a.b.localhost./",
@@ -222,7 +224,7 @@ INSIDE_SPELLINGS = [
     # IPv6: loopback, unspecified, link-local, unique-local, site-local, multicast, documentation, discard
     "http://[::1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::1]:8080/", "http://[::]/", "http://[fe80::1]/",
     "http://[FE80::1]/", "http://[fc00::1]/", "http://[fd12:3456::1]/", "http://[fec0::1]/", "http://[ff02::1]/",
-    "http://[ff0e::1]/", "http://[2001:db8::1]/", "http://[100::1]/",
+    "http://[ff0e::1]/", "http://[2001:db8::1]/", "http://[3fff::1]/", "http://[3fff:fff::1]/", "http://[100::1]/",
     # IPv6 carrying an inside IPv4 address: mapped, compatible, 6to4, Teredo, NAT64
     "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://[::FFFF:169.254.169.254]/",
     "http://[0:0:0:0:0:ffff:10.0.0.1]/", "http://[::ffff:0.0.0.0]/", "http://[::127.0.0.1]/", "http://[::7f00:1]/",
@@ -238,6 +240,7 @@ def test_every_spelling_of_an_inside_host_is_refused_unless_private_targets_are_
 
 PUBLIC = [
     "https://push.example.com/mo", "http://93.184.215.14:8080/x", "http://[2606:4700::1]/",
+    f"http://{'a' * 63}.example.com/", f"http://{'a.' * 124}com./",
     "http://127.0.0.1.example.com/", "http://localhost-push.example.com/", "http://localhost.example.com/",
     "http://mylocalhost/", "http://ip6-localhost.example/", "HTTPS://PUSH.EXAMPLE.COM/MO", "https://Push.Example.Com./mo",
     "https://push.example.com:8443/mo", "https://push.example.com:443/", "http://push.example.com:65535/",

@@ -134,6 +134,14 @@ def test_a_json_body_that_is_not_an_object_is_status_1(client, body):
     assert response.json["errors"] == {}
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+def test_a_json_body_in_another_encoding_than_utf8_is_refused(client, reseller, encoding, db):
+    body = json.dumps({**RESELLER, "name": "shop"}).encode(encoding)
+    response = client.post(URL, data=body, content_type="application/json")
+    assert (response.status_code, response.json["status"], response.json["errors"]) == (400, 1, {})
+    assert db.customers.count_documents({}) == 0
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/octet-stream"])
 def test_an_unsupported_content_type_is_415_status_1(client, content_type):
     response = client.post(URL, data=b"name=shop", content_type=content_type)

@@ -64,7 +64,12 @@ def _text(raw):
 def _json_object(body):
     """The parameters of a JSON object body."""
     try:
-        document = json.loads(body, object_pairs_hook=group_pairs, parse_constant=refuse_constant)
+        # JSON exchanged between systems is UTF-8 (RFC 8259): json.loads would take UTF-16 and UTF-32 bytes too.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestInvalid("the JSON body must be UTF-8 text") from None
+    try:
+        document = json.loads(text, object_pairs_hook=group_pairs, parse_constant=refuse_constant)
     except (ValueError, RecursionError):
         raise RequestInvalid("the body is not valid JSON") from None
     if not isinstance(document, dict):

@@ -22,6 +22,9 @@ INSIDE_NAMES = frozenset({
     "ip6-allnodes", "ip6-allrouters", "_gateway", "_outbound",
 })
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Blocks Python's tables (3.11) count as global that no push target lives in: IETF protocol assignments (anycast
+# service addresses and the dummy address among them) and the IPv6 documentation block of 2024 (RFC 9637).
+NEVER_TARGETS = (ipaddress.IPv4Network("192.0.0.0/24"), ipaddress.IPv6Network("3fff::/20"))
 # The authority: what lies between "//" and the first "/", "?" or "#", backslashes included.
 AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#]*)", re.IGNORECASE)
 HTTP_SCHEMES = (SchemeType.HTTP, SchemeType.HTTPS)
@@ -42,8 +45,12 @@ def push_url(url, *, allow_private=False):
         split, parsed = urlsplit(url), URL(url)
     except ValueError:
         raise ValidationError(NOT_A_URL) from None
-    empty_label = "" in parsed.hostname.removesuffix(".").split(".")
-    valid = parsed.scheme_type in HTTP_SCHEMES and not empty_label and parsed.port != "0" and split.hostname is not None
+    name = parsed.hostname.removesuffix(".")
+    labels = name.split(".")
+    # DNS holds no empty label, none longer than 63 octets, and no name longer than 253.
+    resolvable = "" not in labels and (parsed.host_type != HostType.DEFAULT
+                                       or (len(name) <= 253 and max(map(len, labels)) <= 63))
+    valid = parsed.scheme_type in HTTP_SCHEMES and resolvable and parsed.port != "0" and split.hostname is not None
     if not valid:
         raise ValidationError(NOT_A_URL)
     if "@" in authority:
@@ -88,4 +95,5 @@ def is_internal_address(address):
             return is_internal_address(embedded)
         if address.is_site_local:
             return True
-    return not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
+    return (not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
+            or any(address in network for network in NEVER_TARGETS if network.version == address.version))
