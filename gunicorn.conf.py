@@ -48,8 +48,9 @@ bind = f"{_settings['HOST']}:{_settings['PORT']}"
 # also need half the memory (59 against 117 MiB). Sync workers want a buffering proxy in front of slow clients:
 # deploy/nginx, which docker-compose.yml puts in front.
 workers = _settings["WEB_CONCURRENCY"]
-worker_class = "sync"
 threads = _settings["THREADS"]
+# gunicorn's sync (or, with threads, gthread) worker, answering what gunicorn refuses itself in the contract's JSON.
+worker_class = f"app.web.workers.{'JsonErrorThreadWorker' if threads > 1 else 'JsonErrorSyncWorker'}"
 # No preload: each worker builds the app, and so its MongoClient, after the fork (pymongo is not fork-safe).
 preload_app = False
 timeout = 30

@@ -71,6 +71,34 @@ def test_a_malformed_chunked_body_is_status_1(database_uri):
     assert json.loads(body)["status"] == 1
 
 
+def raw_answer(port, request):
+    """Send bytes as they are and read the whole answer (the server closes the connection after an error)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    return head.decode("latin-1").split("\r\n"), body
+
+
+@pytest.mark.parametrize("threads", ["1", "2"], ids=["sync", "gthread"])
+def test_what_gunicorn_refuses_before_the_app_is_answered_in_the_contracts_json(database_uri, threads):
+    requests = {
+        414: b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        431: b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 101 + b"\r\n",
+        400: b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+    }
+    with Gunicorn(MONGODB_URI=database_uri, THREADS=threads) as server:
+        for code, request in requests.items():
+            head, body = raw_answer(server.port, request)
+            assert head[0].startswith(f"HTTP/1.1 {code} "), head
+            assert "Content-Type: application/json" in head
+            answer = json.loads(body)
+            assert (answer["status"], answer["errors"]) == (1, {}) and answer["message"].startswith("the request is")
+            assert f"X-Request-ID: {answer['requestId']}" in head
+
+
 @pytest.mark.parametrize("first, second", [
     ("caf\u00e9", "cafe\u0301"),
     ("foo", "\uff46\uff4f\uff4f"),
@@ -112,12 +140,49 @@ def test_a_name_in_one_writing_system_is_accepted(client, reseller, name):
 @pytest.mark.parametrize("path, params, bad", [
     (CUSTOMER_CREATE, {"name": "555@other"}, ["name"]),
     (CUSTOMER_CREATE, {"name": "555@acme.evil"}, ["name"]),
+    (CUSTOMER_CREATE, {"name": "555\uff20other"}, ["name"]),
+    (CUSTOMER_CREATE, {"name": "555\ufe6bother"}, ["name"]),
     (CUSTOMER_USER_CREATE, {"customer": "555@other", "username": "555@other", "password": "p",
                             "applyFreeCredits": "false"}, ["customer", "username"]),
 ])
 def test_a_name_with_at_must_end_with_the_callers_reseller_name(client, reseller, path, params, bad):
     response = client.post(path, data={**RESELLER, **params})
     assert (response.status_code, sorted(response.json["errors"])) == (400, bad)
+
+
+def test_a_name_with_a_full_width_at_and_the_callers_reseller_name_is_the_callers(client, reseller):
+    assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "555\uff20acme"}).status_code == 201
+    response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "555@ACME"})
+    assert (response.status_code, response.json["status"]) == (409, 3)
+
+
+@pytest.mark.parametrize("name", ["a\u034fb", "ab\ufe0f", "a\u3164b", "\u115fab", "a\uffa0b", "a\u00adb", "a\u180bb",
+                                  "a\u17b4b", "a\U000e0101", "a\U0001d173b", "a\U000e0041"],
+                         ids=["grapheme joiner", "variation selector", "hangul filler", "choseong filler",
+                              "half-width filler", "soft hyphen", "mongolian selector", "khmer vowel",
+                              "supplementary selector", "musical format", "tag letter"])
+def test_a_name_with_a_character_no_one_can_see_is_refused(client, reseller, name):
+    response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": name})
+    assert (response.status_code, response.json["errors"]["name"]) == (400, ["must not contain invisible characters"])
+
+
+@pytest.mark.parametrize("name", ["a\u0378", "a\ue000", "a\U000f0000"], ids=["unassigned", "private use", "plane 15"])
+def test_a_name_with_an_unassigned_or_private_use_code_point_is_refused(client, reseller, name):
+    response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": name})
+    assert (response.status_code, list(response.json["errors"])) == (400, ["name"])
+
+
+def test_the_length_of_a_name_is_counted_after_composing_it(client, reseller):
+    # U+FB2C (a Hebrew presentation form) is three characters in NFC.
+    refused = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "\ufb2c" * 43})
+    assert refused.json["errors"]["name"] == ["must be at most 128 characters long"]
+    assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "\ufb2c" * 42}).status_code == 201
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_a_line_or_paragraph_separator_in_one_line_text_is_refused(client, reseller, separator):
+    response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop", "integrationId": f"a{separator}b"})
+    assert response.json["errors"] == {"integrationId": ["must not contain control characters"]}
 
 
 def test_another_reseller_cannot_take_a_phone_app_name_of_acme(client, reseller, make_reseller):

@@ -4,7 +4,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -15,7 +14,7 @@ import pytest
 
 import config
 from scripts.embedded_db import answers, free_port
-from tests.servers import ROOT, Gunicorn
+from tests.servers import ROOT, Gunicorn, tool
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "templates" / "default.conf.template"
 HEALTH = "/services/rest/health"
@@ -55,13 +54,7 @@ http {{
 
 
 def nginx_binary():
-    """Debian's nginx (in /usr/sbin, outside most users' PATH); in CI its absence is a failure, elsewhere a skip."""
-    found = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed; .ci/run installs it")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
-    return found
+    return tool("nginx", "apt-get install nginx")
 
 
 def rendered(template, **values):
@@ -195,6 +188,24 @@ def test_the_service_sees_the_address_the_client_connected_from(service, proxy, 
     assert request(proxy.port, "GET", HEALTH, headers=headers, source="127.0.0.2")[0] == 200
     logged = [json.loads(line) for line in service.output_so_far().splitlines() if request_id in line]
     assert [line["client"] for line in logged if line["logger"] == "app.access"] == ["127.0.0.2"]
+
+
+@pytest.mark.parametrize("raw, code", [
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"b" * 9000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n", 400),
+    (b"GET /errors/uri-too-long HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+], ids=["uri too long", "header too large", "malformed request line", "nginx's internal error location"])
+def test_what_nginx_cannot_read_is_answered_in_the_contract_shape(proxy, raw, code):
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith(f"HTTP/1.1 {code} ") and "Content-Type: application/json" in lines
+    assert json.loads(body)["status"] == 1
 
 
 def test_nginx_does_not_tell_its_version(proxy):

@@ -42,6 +42,8 @@ DOMAIN_ERRORS = {
 # retries (with its Idempotency-Key, which then answers the first outcome).
 UNKNOWN_OUTCOME_LABELS = ("TransientTransactionError", "UnknownTransactionCommitResult", "RetryableWriteError")
 
+MALFORMED = "the request is malformed: {name}"
+INTERNAL_ERROR_MESSAGE = "internal error"
 HTTP_MESSAGES = {
     404: "no such endpoint: {method} {path}",
     405: "method {method} is not allowed on {path}",
@@ -89,7 +91,7 @@ def handle(error):
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return http_error(error)
     log.exception("internal error on %s %s", request.method, request.path)
-    return error_response(INTERNAL_ERROR, 500, "internal error")
+    return error_response(INTERNAL_ERROR, 500, INTERNAL_ERROR_MESSAGE)
 
 
 def retry_after(error):
@@ -104,7 +106,7 @@ def retry_after(error):
 
 def http_error(error):
     """Answer a routing or body-level HTTP error (404, 405, 413, 415, ...) as status 1."""
-    template = HTTP_MESSAGES.get(error.code, "the request is malformed: {name}")
+    template = HTTP_MESSAGES.get(error.code, MALFORMED)
     message = template.format(
         method=quoted(request.method),
         path=quoted(request.path),
