@@ -1,5 +1,6 @@
 """gunicorn as `make run` starts it (gunicorn.conf.py), for the tests that need real processes and sockets."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -9,9 +10,22 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from scripts.embedded_db import answers, free_port
 
 ROOT = Path(__file__).parent.parent
+
+
+def tool(name, install):
+    """A program from the virtualenv, the PATH or /usr/sbin; in CI its absence is a failure, elsewhere a skip."""
+    path = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", ""), "/usr/sbin"))
+    found = shutil.which(name, path=path)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed; .ci/run installs it ({install})")
+        pytest.skip(f"{name} is not installed ({install})")
+    return found
 
 
 def environment(**settings):

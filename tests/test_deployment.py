@@ -2,23 +2,17 @@
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
+
+from tests import servers
 
 ROOT = Path(__file__).parent.parent
 
 
 def tool(name):
-    """A linting tool from the virtualenv or the PATH; in CI its absence is a failure, elsewhere a skip."""
-    found = shutil.which(name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed; .ci/run installs it")
-        pytest.skip(f"{name} is not installed (apt-get install docker-compose; hadolint comes with make install)")
-    return found
+    return servers.tool(name, "apt-get install docker-compose; hadolint comes with make install")
 
 
 def test_hadolint_finds_nothing_in_the_dockerfile():
