@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 from app import cli, logs
 from app.bootstrap import bootstrap
-from app.web import access, api, errors, metrics
+from app.web import access, api, docs, errors, metrics
 from app.web.schemas import Schemas
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     app.register_blueprint(api.bp)
+    if settings["API_DOCS"] == "on":
+        app.register_blueprint(docs.bp)
     if settings["METRICS"] == "on" and not settings["METRICS_PORT"]:
         app.add_url_rule("/metrics", "metrics", api.metrics_view, provide_automatic_options=False)
     app.register_error_handler(Exception, errors.handle)
