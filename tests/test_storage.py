@@ -71,3 +71,22 @@ def test_look_alike_names_already_stored_stop_the_upgrade_naming_them(fresh):
         list(indexes.upgrade(fresh))
     assert all(str(ObjectId(found)) in str(blocked.value) for found in ids)
     assert "rename all but one" in str(blocked.value)
+
+
+def test_keys_made_by_older_look_alike_rules_are_drift_that_the_upgrade_recomputes(fresh):
+    fresh.customers.insert_one({"name": "shop\ufe0f", "nameKey": "shop\ufe0f"})
+    fresh.upgrades.update_one({"_id": "lookalikeKeys"}, {"$set": {"rules": 1}})
+    assert any("older rules" in problem for problem in indexes.drift(fresh))
+    assert list(indexes.upgrade(fresh)) == ["customers: gave 1 documents their nameKey"]
+    assert fresh.customers.find_one({"name": "shop\ufe0f"})["nameKey"] == "shop"
+    assert indexes.drift(fresh) == []
+
+
+def test_a_name_that_looks_like_another_under_newer_rules_stops_the_upgrade_naming_both(fresh):
+    ids = fresh.customers.insert_many([{"name": "shop", "nameKey": "shop"},
+                                       {"name": "shop\ufe0f", "nameKey": "shop\ufe0f"}]).inserted_ids
+    fresh.upgrades.update_one({"_id": "lookalikeKeys"}, {"$set": {"rules": 1}})
+    with pytest.raises(indexes.UpgradeBlocked) as blocked:
+        list(indexes.upgrade(fresh))
+    assert all(str(found) in str(blocked.value) for found in ids)
+    assert "rename all but one" in str(blocked.value)

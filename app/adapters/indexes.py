@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from app.adapters.repository import (
     CREDIT_TRANSACTIONS,
@@ -65,8 +65,11 @@ INDEXES: dict[str, list[Index]] = {
                     ascending("at", expireAfterSeconds=KNOWN_CLIENT_DAYS * 24 * 3600)],
     FAILED_NAMES: [ascending("expiresAt", expireAfterSeconds=0)],
 }
-# Documents created before look-alike names were one name get their key from `db upgrade`.
+# Documents created before look-alike names were one name, or under older rules, get their key from `db upgrade`.
 LOOKALIKE_KEYS = {RESELLERS: ("name", "nameKey"), CUSTOMERS: ("name", "nameKey"), USERS: ("username", "usernameKey")}
+# One document per data change `db upgrade` has made: {_id: "lookalikeKeys", rules: the names.LOOKALIKE_RULES applied}.
+UPGRADES = "upgrades"
+LOOKALIKE_KEYS_DONE = {"_id": "lookalikeKeys"}
 COMPARED_OPTIONS = ("unique", "partialFilterExpression", "expireAfterSeconds", "sparse")
 
 
@@ -103,15 +106,20 @@ def drift(database: Database) -> list[str]:
     for collection, (_, key) in LOOKALIKE_KEYS.items():
         if database[collection].find_one({key: None}, {"_id": 1}):
             problems.append(f"{collection}: documents without {key}")
+    if not lookalike_keys_current(database):
+        problems.append(f"look-alike keys were made by older rules than rules {names.LOOKALIKE_RULES}")
     return problems
 
 
 def upgrade(database: Database) -> Iterator[str]:
     """Bring the database's indexes and documents to what the service relies on; yield what was done."""
+    everything = not lookalike_keys_current(database)
     for collection, (source, key) in LOOKALIKE_KEYS.items():
-        filled = backfill_lookalike_keys(database, collection, source, key)
-        if filled:
-            yield f"{collection}: gave {filled} documents their {key}"
+        mended = mend_lookalike_keys(database, collection, source, key, everything=everything)
+        if mended:
+            yield f"{collection}: gave {mended} documents their {key}"
+    if everything:
+        database[UPGRADES].update_one(LOOKALIKE_KEYS_DONE, {"$set": {"rules": names.LOOKALIKE_RULES}}, upsert=True)
     for collection, wanted in INDEXES.items():
         found = existing(database, collection)
         for index in wanted:
@@ -157,18 +165,54 @@ def duplicates(database: Database, collection: str, index: Index) -> str:
     return "; ".join(found) + " (rename all but one, then run db upgrade again)"
 
 
-def backfill_lookalike_keys(database: Database, collection: str, source: str, key: str) -> int:
-    """Give documents created before look-alike keys existed their key; return how many were given one."""
-    filled = 0
-    while True:
-        batch = list(database[collection].find({key: None}, {source: 1}).limit(BACKFILL_BATCH))
-        if not batch:
-            return filled
-        database[collection].bulk_write([
-            UpdateOne({"_id": document["_id"], key: None},
-                      {"$set": {key: names.lookalike_key(document[source])}}) for document in batch
-        ], ordered=False)
-        filled += len(batch)
+def lookalike_keys_current(database: Database) -> bool:
+    """Tell whether the stored look-alike keys were all made by the rules this version applies."""
+    done = database[UPGRADES].find_one(LOOKALIKE_KEYS_DONE)
+    return done is not None and done["rules"] == names.LOOKALIKE_RULES
+
+
+def mend_lookalike_keys(database: Database, collection: str, source: str, key: str, *, everything: bool) -> int:
+    """Give documents without a look-alike key theirs, and with everything, recompute stale ones; return how many."""
+    found = database[collection].find({} if everything else {key: None}, {source: 1, key: 1})
+    mended = 0
+    for batch in batches(found.batch_size(BACKFILL_BATCH), BACKFILL_BATCH):
+        stale = [(document, names.lookalike_key(document[source])) for document in batch
+                 if document.get(key) != names.lookalike_key(document[source])]
+        if not stale:
+            continue
+        updates = [UpdateOne({"_id": document["_id"], key: document.get(key)}, {"$set": {key: wanted}})
+                   for document, wanted in stale]
+        try:
+            database[collection].bulk_write(updates, ordered=False)
+        except BulkWriteError as error:
+            raise UpgradeBlocked(look_alikes(database, collection, source, key, stale, error)) from None
+        mended += len(stale)
+    return mended
+
+
+def batches(documents: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def look_alikes(database: Database, collection: str, source: str, key: str,
+                stale: list[tuple[dict[str, Any], str]], error: BulkWriteError) -> str:
+    """Which names now look like names another document holds, said briefly."""
+    clashes = []
+    for failed in error.details["writeErrors"][:10]:
+        if failed["code"] != 11000:
+            raise error
+        document, wanted = stale[failed["index"]]
+        holder = database[collection].find_one({key: wanted}, {source: 1})
+        held_by = f"{holder[source]!r} ({holder['_id']})" if holder else "another document"
+        clashes.append(f"{document[source]!r} ({document['_id']}) looks like {held_by}")
+    return f"{collection}: {'; '.join(clashes)} (rename all but one, then run db upgrade again)"
 
 
 def check(database: Database) -> None:

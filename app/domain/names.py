@@ -25,6 +25,10 @@ def ignorable(character: str) -> bool:
     return character in DEFAULT_IGNORABLE
 
 
+# Raise with every change to lookalike_key: `db upgrade` then recomputes every stored key under the new rules.
+LOOKALIKE_RULES = 2
+
+
 def lookalike_key(name: str) -> str:
     """What a name looks like to a person: compatibility-normalized and case-folded (NFKC_Casefold).
 
