@@ -28,6 +28,14 @@ def tool(name, install):
     return found
 
 
+def eventually(condition, timeout, failure):
+    """Poll condition until it holds; fail with failure when timeout seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
+
+
 def environment(**settings):
     """This environment with the settings given, for a child process of the project."""
     env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
