@@ -1,7 +1,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test lint typecheck bench
+.PHONY: help install run test lint typecheck bench profile
 
 help: ## what each target does
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 20
@@ -28,3 +28,6 @@ typecheck: install ## mypy on app/ (the service layer, adapters and domain fully
 bench: install ## each endpoint under load beside its floors; writes docs/performance.md
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/run.py
+
+profile: install ## where a worker's CPU goes per customer/create, by package (cProfile, in-process)
+	PYTHONPATH=. $(PYTHON) bench/cpu_profile.py

@@ -275,6 +275,13 @@ def target_lines(results, filled, pages):
     return lines
 
 
+def cpu_profile():
+    """What `make profile` prints for customer/create, by package."""
+    command = [sys.executable, str(ROOT / "bench/cpu_profile.py"), "--top", "0"]
+    return subprocess.run(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          check=True).stdout
+
+
 def verdict(met):
     return "met" if met else "MISSED"
 
@@ -433,6 +440,9 @@ def main():
         "\n".join(targets),
         "The bare Flask view (one POST view returning JSON) on the same gunicorn configuration:",
         table(bare_rows, ["clients", "req/s", "p50 ms", "p99 ms", "worker CPU ms/req"]),
+        "Where a worker's CPU goes per customer/create (`make profile`: cProfile in-process, no gunicorn; the "
+        "bare view's CPU above is gunicorn's and Flask's least share):",
+        "```\n" + cpu_profile() + "```",
     ])
     print()
     print(report)
