@@ -179,6 +179,12 @@ def test_the_length_of_a_name_is_counted_after_composing_it(client, reseller):
     assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "\ufb2c" * 42}).status_code == 201
 
 
+def test_a_name_typed_decomposed_counts_as_long_as_it_is_stored(client, reseller, db):
+    decomposed = "e\u0301" * 100  # 200 characters as sent, 100 × é as stored
+    assert client.post(CUSTOMER_CREATE, data={**RESELLER, "name": decomposed}).status_code == 201
+    assert db.customers.find_one({"name": "\u00e9" * 100}) is not None
+
+
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
 def test_a_line_or_paragraph_separator_in_one_line_text_is_refused(client, reseller, separator):
     response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop", "integrationId": f"a{separator}b"})

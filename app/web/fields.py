@@ -169,15 +169,20 @@ class Text(fields.Field):
         return described
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, Refused):
-            raise ValidationError(value.message)
-        if not isinstance(value, str):
-            raise ValidationError(self.wrong_type)
+        value = self.string(value)
         problems = text_problems(
             value, max_length=self.max_length, allow_whitespace=self.allow_whitespace, forbidden=self.forbidden
         )
         if problems:
             raise ValidationError(problems)
+        return value
+
+    def string(self, value):
+        """The value given, when it is a string."""
+        if isinstance(value, Refused):
+            raise ValidationError(value.message)
+        if not isinstance(value, str):
+            raise ValidationError(self.wrong_type)
         return value
 
 
@@ -192,9 +197,10 @@ class Identifier(Text):
         return RESELLER_NAME if "@" in self.forbidden else NAME
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = names.as_stored(super()._deserialize(value, attr, data, **kwargs))
-        # Composing can lengthen a name (a few characters decompose to two or three), and a full-width "＠" is an "@".
-        problems = text_problems(value, max_length=self.max_length)
+        # The length counts the name as stored (NFC): composing can shorten it (e + U+0301 is é) or lengthen it (a few
+        # characters decompose to two or three); and a full-width "＠" is an "@".
+        value = names.as_stored(self.string(value))
+        problems = text_problems(value, max_length=self.max_length, allow_whitespace=False, forbidden=self.forbidden)
         problems += [f"must not contain '{c}' in any spelling" for c in self.forbidden
                      if c not in value and c in names.lookalike_key(value)]
         if problems:
