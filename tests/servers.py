@@ -1,6 +1,7 @@
 """gunicorn as `make run` starts it (gunicorn.conf.py), for the tests that need real processes and sockets."""
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,17 @@ def eventually(condition, timeout, failure):
     while not condition():
         assert time.monotonic() < deadline, failure
         time.sleep(0.1)
+
+
+def raw_answer(port, request):
+    """Send bytes as they are and read the whole answer (the server closes the connection after an error)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    return head.decode("latin-1").split("\r\n"), body
 
 
 def environment(**settings):

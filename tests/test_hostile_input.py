@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import RESELLER
-from tests.servers import Gunicorn
+from tests.servers import Gunicorn, raw_answer
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 USER_CREATE = "/services/rest/user/create"
@@ -69,17 +69,6 @@ def test_a_malformed_chunked_body_is_status_1(database_uri):
     head, body = answer.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 400")
     assert json.loads(body)["status"] == 1
-
-
-def raw_answer(port, request):
-    """Send bytes as they are and read the whole answer (the server closes the connection after an error)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(request)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    head, body = answer.split(b"\r\n\r\n", 1)
-    return head.decode("latin-1").split("\r\n"), body
 
 
 @pytest.mark.parametrize("threads", ["1", "2"], ids=["sync", "gthread"])

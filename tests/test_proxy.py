@@ -14,13 +14,14 @@ import pytest
 
 import config
 from scripts.embedded_db import answers, free_port
-from tests.servers import ROOT, Gunicorn, tool
+from tests.servers import ROOT, Gunicorn, raw_answer, tool
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "templates" / "default.conf.template"
 HEALTH = "/services/rest/health"
 CREATE = "/services/rest/customer/create"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 LIMIT = int(config.VARIABLES["MAX_BODY_BYTES"][0])
+NGINX_REQUEST_ID = re.compile("[0-9a-f]{32}")
 SLOW_CLIENTS = 32
 # Half the body it announces: enough for a server to start reading it, never enough to finish.
 SLOW_REQUEST = (f"POST {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -171,8 +172,16 @@ def test_nginx_refuses_a_body_over_the_service_limit_with_413_in_the_contract_sh
     body = b"name=" + b"x" * (LIMIT - 4)
     code, headers, answer = request(proxy.port, "POST", CREATE, body if announced else iter([body]), FORM)
     assert code == 413 and headers["Content-Type"] == "application/json"
-    # The service's own 413 carries its requestId: this one is nginx's.
-    assert answer == {"status": 1, "message": f"the request body is larger than {LIMIT} bytes", "errors": {}}
+    assert answer == {"status": 1, "message": f"the request body is larger than {LIMIT} bytes", "errors": {},
+                      "requestId": headers["X-Request-ID"]}
+    assert NGINX_REQUEST_ID.fullmatch(answer["requestId"])
+
+
+def test_a_request_id_sent_by_the_client_never_reaches_nginx_own_answers(proxy):
+    code, headers, answer = request(proxy.port, "POST", CREATE, b"name=" + b"x" * LIMIT,
+                                    {**FORM, "X-Request-ID": 'a","status":0,"x":"'})
+    assert (code, answer["status"]) == (413, 1) and NGINX_REQUEST_ID.fullmatch(answer["requestId"])
+    assert headers.get_all("X-Request-ID") == [answer["requestId"]]
 
 
 def test_a_body_of_exactly_the_service_limit_passes_nginx_to_the_service(proxy):
@@ -197,15 +206,10 @@ def test_the_service_sees_the_address_the_client_connected_from(service, proxy, 
     (b"GET /errors/uri-too-long HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
 ], ids=["uri too long", "header too large", "malformed request line", "nginx's internal error location"])
 def test_what_nginx_cannot_read_is_answered_in_the_contract_shape(proxy, raw, code):
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as sock:
-        sock.sendall(raw)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    head, body = answer.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
+    lines, body = raw_answer(proxy.port, raw)
     assert lines[0].startswith(f"HTTP/1.1 {code} ") and "Content-Type: application/json" in lines
-    assert json.loads(body)["status"] == 1
+    answer = json.loads(body)
+    assert answer["status"] == 1 and f"X-Request-ID: {answer['requestId']}" in lines
 
 
 def test_nginx_does_not_tell_its_version(proxy):
@@ -216,5 +220,5 @@ def test_with_the_service_down_nginx_answers_503_status_98_with_retry_after(tmp_
     with Nginx(tmp_path, upstream_port=free_port()) as proxy:
         code, headers, answer = request(proxy.port, "GET", HEALTH)
     assert code == 503 and headers["Content-Type"] == "application/json"
-    assert answer == {"status": 98, "message": "service unavailable, try again later"}
+    assert answer == {"status": 98, "message": "service unavailable, try again later", "requestId": headers["X-Request-ID"]}
     assert int(headers["Retry-After"]) > 0
