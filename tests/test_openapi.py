@@ -7,6 +7,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from marshmallow import ValidationError
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -108,6 +109,19 @@ def test_the_name_pattern_refuses_the_characters_of_the_bmp_that_names_refuse(cl
         if not 0xD800 <= code <= 0xDFFF:
             character = chr(code)
             assert bool(pattern.match(character)) is not bool(fields.text_problems(character, allow_whitespace=False))
+
+
+def test_the_reseller_name_pattern_refuses_what_the_service_refuses_in_a_reseller_name(client):
+    pattern = re.compile(client.get("/services/rest/openapi.json").json["components"]["schemas"]["ResellerName"]["pattern"])
+    field = fields.Identifier(forbidden="@")
+    for code in range(0x10000):
+        if not 0xD800 <= code <= 0xDFFF:
+            try:
+                field.deserialize(chr(code))
+                refused = False
+            except ValidationError:
+                refused = True
+            assert bool(pattern.match(chr(code))) is not refused, hex(code)
 
 
 def as_json_schema(schema):

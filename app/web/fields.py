@@ -40,6 +40,13 @@ def name_refused():
                                     for first, last in unassigned)
 
 
+@functools.cache
+def spellings(character):
+    """The characters of the BMP that a name may not hold because they are this one in another spelling (＠ for @)."""
+    return "".join(f"\\u{code:04x}" for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF
+                   and chr(code) != character and character in names.lookalike_key(chr(code)))
+
+
 # The rule over a whole name (one writing system) has no pattern: the document names it as a format of its own.
 NAME_FORMAT = "single-script"
 NAME = {"$ref": "#/components/schemas/Name"}

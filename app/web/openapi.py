@@ -21,7 +21,7 @@ from app.domain.exceptions import (
     UserExists,
     UserNotFound,
 )
-from app.domain.model import CustomerRequest, NewCustomer, NewUser
+from app.domain.model import CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
 from app.web import errors, fields, headers
 from app.web.schemas import (
     CUSTOMER_SETTINGS,
@@ -81,7 +81,8 @@ DATABASE_UNAVAILABLE = "database unavailable, try again later"
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 NAME_RULE = ("1 to 128 characters: no whitespace, control or invisible formatting characters, and one writing system "
              f"(format {fields.NAME_FORMAT}: Unicode's highly restrictive profile, e.g. no Latin mixed with "
-             "Cyrillic or Greek; Latin with Han, Kana or Hangul is fine); stored in NFC.")
+             "Cyrillic or Greek; Latin with Han, Kana or Hangul is fine); stored in NFC, and the length counts "
+             "the name in NFC.")
 
 # Examples, as the README's.
 CREDENTIALS = {"resellerName": "acme", "resellerPassword": "s3cret-Reseller"}
@@ -127,8 +128,8 @@ PARAMETERS = {
              "given and cleared at once",
 }
 # Defaults of the creates, as the service applies them when a parameter is not given.
-CREATE_DEFAULTS = {CustomerCreateSchema: (NewCustomer, CustomerRequest), UserCreateSchema: (NewUser, CustomerRequest),
-                   CustomerUserCreateSchema: (CustomerRequest,)}
+CREATE_DEFAULTS = {CustomerCreateSchema: (NewCustomer, CustomerRequest), UserCreateSchema: (NewUser, UserRequest),
+                   CustomerUserCreateSchema: (NewUser, CustomerUserRequest)}
 
 
 def done(properties, description, example):
@@ -392,7 +393,8 @@ def contract_document() -> dict:
     spec.components.schema("Name", name_schema(fields.name_refused(), NAME_RULE + " Names and usernames are unique "
                                                "across all resellers; one that contains '@' must end with '@' and the "
                                                "reseller's name."))
-    spec.components.schema("ResellerName", name_schema(fields.name_refused() + "@", NAME_RULE + " No '@'."))
+    spec.components.schema("ResellerName", name_schema(fields.name_refused() + "@" + fields.spellings("@"),
+                                                       NAME_RULE + " No '@' in any spelling."))
     contents = body_components(spec)
     for path, (operation_id, tag, summary, description, schema_class, _, success, conditions, _) in ENDPOINTS.items():
         operation: dict[str, object] = {
