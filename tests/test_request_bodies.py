@@ -142,6 +142,12 @@ def test_a_json_body_in_another_encoding_than_utf8_is_refused(client, reseller, 
     assert db.customers.count_documents({}) == 0
 
 
+def test_a_json_body_after_a_utf8_byte_order_mark_is_read(client, reseller, db):
+    body = json.dumps({**RESELLER, "name": "shop"}).encode("utf-8-sig")
+    assert client.post(URL, data=body, content_type="application/json").status_code == 201
+    assert db.customers.count_documents({"name": "shop"}) == 1
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/octet-stream"])
 def test_an_unsupported_content_type_is_415_status_1(client, content_type):
     response = client.post(URL, data=b"name=shop", content_type=content_type)

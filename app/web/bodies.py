@@ -64,8 +64,9 @@ def _text(raw):
 def _json_object(body):
     """The parameters of a JSON object body."""
     try:
-        # JSON exchanged between systems is UTF-8 (RFC 8259): json.loads would take UTF-16 and UTF-32 bytes too.
-        text = body.decode("utf-8")
+        # JSON exchanged between systems is UTF-8 (RFC 8259): json.loads would take UTF-16 and UTF-32 bytes too. A byte
+        # order mark, which the RFC lets a parser ignore and Windows tools add, is passed over.
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RequestInvalid("the JSON body must be UTF-8 text") from None
     try:
