@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import RESELLER
-from tests.servers import Gunicorn, raw_answer
+from tests.servers import Gunicorn, eventually, raw_answer
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 USER_CREATE = "/services/rest/user/create"
@@ -77,15 +77,19 @@ def test_what_gunicorn_refuses_before_the_app_is_answered_in_the_contracts_json(
         414: b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
         431: b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 101 + b"\r\n",
         400: b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+        501: b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n",
     }
+    reasons = {414: "URI Too Long", 431: "Request Header Fields Too Large", 400: "Bad Request", 501: "Not Implemented"}
     with Gunicorn(MONGODB_URI=database_uri, THREADS=threads) as server:
         for code, request in requests.items():
             head, body = raw_answer(server.port, request)
-            assert head[0].startswith(f"HTTP/1.1 {code} "), head
+            assert head[0] == f"HTTP/1.1 {code} {reasons[code]}", head
             assert "Content-Type: application/json" in head
             answer = json.loads(body)
-            assert (answer["status"], answer["errors"]) == (1, {}) and answer["message"].startswith("the request is")
+            assert (answer["status"], answer["errors"]) == (1, {}) and answer["message"].startswith("the request")
             assert f"X-Request-ID: {answer['requestId']}" in head
+            logged = answer["requestId"]
+            eventually(lambda logged=logged: logged in server.output_so_far(), 10, "the refusal was not logged")
 
 
 @pytest.mark.parametrize("first, second", [
