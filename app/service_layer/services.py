@@ -118,6 +118,11 @@ def once(key: IdempotencyKey | None, create: Callable[[], Created], earlier: Cal
         found = earlier(key) if key else None
         if key is None or found is None:
             raise
+    return replayed(found, key)
+
+
+def replayed(found: EarlierRequest, key: IdempotencyKey) -> Created:
+    """The answer to a request whose key an earlier request created with: its ids again, or why there are none."""
     if not hmac.compare_digest(found.fingerprint, key.fingerprint):
         raise IdempotencyKeyReused()
     if found.created is None:
@@ -223,10 +228,8 @@ def unless_done_before(key: IdempotencyKey | None, earlier: Callable[[Idempotenc
     found = earlier(key) if key else None
     if key is None or found is None:
         check()
-    elif not hmac.compare_digest(found.fingerprint, key.fingerprint):
-        raise IdempotencyKeyReused()
-    elif found.created is None:
-        raise IdempotencyKeyInFlight()
+    else:
+        replayed(found, key)
 
 
 def check_customer_create(reseller: Reseller, request: CustomerRequest, key: IdempotencyKey | None, *,
