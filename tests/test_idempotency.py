@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.conftest import RESELLER, app_for, create_reseller, disarm, fail_command
+from tests.servers import eventually
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 USER_CREATE = "/services/rest/user/create"
@@ -106,8 +107,8 @@ def test_a_second_request_while_the_first_still_writes_waits_for_it_and_gets_its
     with commands.recorded():
         runner = threading.Thread(target=lambda: first.update(response=post(app.test_client(), CUSTOMER_USER_CREATE, **PHONE_APP)))
         runner.start()
-        while not any(collection == "credit_transactions" for _, collection, _ in commands.started_commands):
-            time.sleep(0.01)
+        eventually(lambda: any(collection == "credit_transactions" for _, collection, _ in commands.started_commands),
+                   30, "the first request never wrote its credit entry")
         second = post(app.test_client(), CUSTOMER_USER_CREATE, **PHONE_APP)
         runner.join(30)
     assert first["response"].status_code == 201
@@ -124,8 +125,7 @@ def test_without_transactions_a_second_request_while_the_first_still_writes_is_4
     first = {}
     runner = threading.Thread(target=lambda: first.update(response=post(standalone_app.test_client(), CUSTOMER_USER_CREATE, **PHONE_APP)))
     runner.start()
-    while db.customers.count_documents({"name": "c@acme"}) == 0:
-        time.sleep(0.01)
+    eventually(lambda: db.customers.count_documents({"name": "c@acme"}) > 0, 30, "the first request never wrote its customer")
     during = post(client, CUSTOMER_USER_CREATE, **PHONE_APP, **dry_run)
     runner.join(30)
     assert (during.status_code, during.json["status"], during.headers["Retry-After"]) == (409, 8, "1")

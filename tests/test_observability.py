@@ -32,6 +32,7 @@ def test_an_error_line_carries_the_contract_status(client, reseller, caplog):
     client.post(URL, data={**RESELLER, "resellerPassword": "wrong", "name": "shop"})
     [line] = access_lines(caplog)
     assert (line.httpStatus, line.status) == (401, 2)
+    assert line.reseller is None, "only an authenticated reseller is named"
 
 
 @pytest.mark.parametrize("password_field", ["resellerPassword", "name"])
