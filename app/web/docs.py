@@ -8,7 +8,7 @@ bp = Blueprint("docs", __name__, url_prefix="/services/rest/docs")
 
 # Swagger UI's built files, as the flask-swagger-ui package installs them: nothing is fetched from a CDN.
 ASSETS = str(files("flask_swagger_ui") / "dist")
-SERVED = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"})
+SERVED = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"})
 # The page loads only what this service serves (and the pictures its stylesheet holds as data: URLs).
 POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
           "base-uri 'none'; frame-ancestors 'none'")
