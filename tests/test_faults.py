@@ -8,7 +8,7 @@ from pymongo import MongoClient
 from app.adapters import indexes
 from scripts.embedded_db import EmbeddedDatabase
 from tests.conftest import RESELLER, app_for, create_reseller, disarm, fail_command, with_database, with_option
-from tests.servers import Gunicorn, call
+from tests.servers import Gunicorn, call, eventually
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
 CUSTOMER_USER_CREATE = "/services/rest/customer-user/create"
@@ -115,16 +115,17 @@ def test_a_primary_stepping_down_mid_transaction_is_ridden_out_within_the_deadli
         create_reseller(app)
         client = warmed(app)
         admin = MongoClient(server.uri, directConnection=True)
-        fail_command(admin.get_database("stepdown"), "insert", "users", skip=2, blockConnection=True, blockTimeMS=1000)
+        # The user insert (inside the transaction) is held 3 s; the step-down comes while it is held and lasts 5 s, so
+        # the insert or the commit after it meets a secondary however late a busy machine lets the test see the hold.
+        fail_command(admin.get_database("stepdown"), "insert", "users", skip=2, blockConnection=True, blockTimeMS=3000)
         answer = {}
         request = threading.Thread(target=lambda: answer.update(response=client.post(CUSTOMER_USER_CREATE, data=PHONE_APP)))
         commands.started_commands, commands.failed_commands, commands.recording = [], [], True
         request.start()
-        while not admin.admin.command("currentOp").get("inprog") or not any(
-                op.get("op") == "insert" and op.get("clientMetadata", {}).get("application", {}).get("name") == "provisioning-under-test"
-                for op in admin.admin.command("currentOp")["inprog"]):
-            time.sleep(0.02)
-        admin.admin.command("replSetStepDown", 1, force=True)
+        eventually(lambda: any(
+            op.get("op") == "insert" and op.get("clientMetadata", {}).get("application", {}).get("name") == "provisioning-under-test"
+            for op in admin.admin.command("currentOp").get("inprog", [])), 30, "the user insert was never held")
+        admin.admin.command("replSetStepDown", 5, force=True)
         request.join(60)
         commands.recording = False
         assert any("NotWritablePrimary" in str(failure) or "NotPrimary" in str(failure)
