@@ -361,12 +361,13 @@ class MongoRepository:
     def _named_or_with_id(self, collection: str, name_field: str, name_or_id: str,
                           projection: dict[str, Any]) -> list[dict[str, Any]]:
         # The id first: a reseller chooses names, and one could name a customer after another customer's id.
-        found = []
-        if ObjectId.is_valid(name_or_id):
-            found.append(self.db[collection].find_one({"_id": ObjectId(name_or_id)}, projection))
-        found.append(self.db[collection].find_one({name_field: names.as_stored(name_or_id)}, projection))
-        distinct = {document["_id"]: document for document in reversed(found) if document is not None}
-        return list(reversed(distinct.values()))
+        filters: list[dict[str, Any]] = [{"_id": ObjectId(name_or_id)}] if ObjectId.is_valid(name_or_id) else []
+        filters.append({name_field: names.as_stored(name_or_id)})
+        found: list[dict[str, Any]] = []
+        for document in (self.db[collection].find_one(by, projection) for by in filters):
+            if document is not None and all(document["_id"] != other["_id"] for other in found):
+                found.append(document)
+        return found
 
     def users_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
                  customer_id: ObjectId | None = None) -> Page:
