@@ -65,3 +65,13 @@ class EmbeddedDatabase:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def crash(self):
+        """Stop the server at once (SIGKILL), as a crash or a pulled cable would; acknowledged writes may be lost.
+
+        Fault tests that need the database to go away use this rather than stop(): while SecantusDB stops politely it
+        answers a driver's hello on open connections without its replica-set name, and pymongo then drops the server
+        from a replica-set topology for good (mongod answers ShutdownInProgress there instead).
+        """
+        self.process.kill()
+        self.process.wait()

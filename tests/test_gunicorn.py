@@ -87,7 +87,7 @@ def test_with_the_database_down_every_endpoint_answers_503_in_time_and_recovers_
     try:
         with Gunicorn(MONGODB_URI=uri, MONGODB_TIMEOUT_MS=1000) as server:
             assert call(server.url("/services/rest/health"))[0] == 200
-            database.stop()
+            database.crash()
             for path in [*paths, "/services/rest/health"]:
                 started = time.monotonic()
                 code, body, headers = call(server.url(path), None if path.endswith("health") else params)

@@ -112,7 +112,7 @@ def test_the_database_going_away_and_coming_back_is_logged_once_each(caplog):
     client = app.test_client()
     try:
         assert client.get("/services/rest/health").status_code == 200
-        server.stop()
+        server.crash()
         assert client.get("/services/rest/health").status_code == 503
         assert client.get("/services/rest/health").status_code == 503
         server.start()
