@@ -17,34 +17,19 @@ DIRECTION = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
 CONTROLS = f"\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029{DIRECTION}"
 BODY_CONTROLS = f"\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029{DIRECTION}"
 TEXT = f"[^{CONTROLS}]"
-# What a name may not hold anywhere in the BMP: whitespace, controls, formatting and other invisible characters
-# (Python's Unicode data, Default_Ignorable_Code_Point), and unassigned and private-use code points (name_refused adds
-# those). The few above the BMP (tag characters and the like) are left out: ECMA 262 and Python share no escape for
-# them, and schemathesis cannot take them written out.
-NAME_INVISIBLE = ("\\u0000-\\u0020\\u007f-\\u00a0\\u00ad\\u034f\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2"
-                  "\\u115f\\u1160\\u1680\\u17b4\\u17b5\\u180b-\\u180f\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u2064\\u2066-\\u206f"
-                  "\\u3000\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufffb")
-
-
 @functools.cache
-def name_refused():
-    """The characters of the BMP a name may not hold, as the inside of an ECMA 262 character class."""
-    unassigned: list[list[int]] = []
+def refused_in_names(forbidden=""):
+    """The characters of the BMP a name may not hold (identifier_problems finds one in them), as the inside of an
+    ECMA 262 character class. Those above the BMP (tag characters and the like) are left out: ECMA 262 and Python
+    share no escape for them, and schemathesis cannot take them written out."""
+    refused: list[list[int]] = []
     for code in range(0x10000):
-        if not 0xD800 <= code <= 0xDFFF and unicodedata.category(chr(code)) in ("Cn", "Co"):
-            if unassigned and unassigned[-1][1] == code - 1:
-                unassigned[-1][1] = code
+        if not 0xD800 <= code <= 0xDFFF and identifier_problems(chr(code), forbidden=forbidden):
+            if refused and refused[-1][1] == code - 1:
+                refused[-1][1] = code
             else:
-                unassigned.append([code, code])
-    return NAME_INVISIBLE + "".join(f"\\u{first:04x}" + (f"-\\u{last:04x}" if last > first else "")
-                                    for first, last in unassigned)
-
-
-@functools.cache
-def spellings(character):
-    """The characters of the BMP that a name may not hold because they are this one in another spelling (＠ for @)."""
-    return "".join(f"\\u{code:04x}" for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF
-                   and chr(code) != character and character in names.lookalike_key(chr(code)))
+                refused.append([code, code])
+    return "".join(f"\\u{first:04x}" + (f"-\\u{last:04x}" if last > first else "") for first, last in refused)
 
 
 # The rule over a whole name (one writing system) has no pattern: the document names it as a format of its own.
@@ -154,6 +139,14 @@ def text_problems(value, *, max_length=None, allow_whitespace=True, forbidden=""
     return problems
 
 
+def identifier_problems(value, *, max_length=None, forbidden=""):
+    """Every way a name (as stored) breaks the text rules for identifiers, a forbidden character in any spelling
+    (a full-width "＠" is an "@") included."""
+    problems = text_problems(value, max_length=max_length, allow_whitespace=False, forbidden=forbidden)
+    return problems + [f"must not contain '{c}' in any spelling" for c in forbidden
+                       if c not in value and c in names.lookalike_key(value)]
+
+
 class Text(fields.Field):
     """A string parameter: no control characters, bounded length, and optionally no whitespace."""
 
@@ -207,9 +200,7 @@ class Identifier(Text):
         # The length counts the name as stored (NFC): composing can shorten it (e + U+0301 is é) or lengthen it (a few
         # characters decompose to two or three); and a full-width "＠" is an "@".
         value = names.as_stored(self.string(value))
-        problems = text_problems(value, max_length=self.max_length, allow_whitespace=False, forbidden=self.forbidden)
-        problems += [f"must not contain '{c}' in any spelling" for c in self.forbidden
-                     if c not in value and c in names.lookalike_key(value)]
+        problems = identifier_problems(value, max_length=self.max_length, forbidden=self.forbidden)
         if problems:
             raise ValidationError(problems)
         if not names.highly_restrictive(value):

@@ -390,10 +390,10 @@ def contract_document() -> dict:
     spec.components.schema("Error", ERROR)
     spec.components.schema("Customer", CUSTOMER)
     spec.components.schema("User", USER)
-    spec.components.schema("Name", name_schema(fields.name_refused(), NAME_RULE + " Names and usernames are unique "
+    spec.components.schema("Name", name_schema(fields.refused_in_names(), NAME_RULE + " Names and usernames are unique "
                                                "across all resellers; one that contains '@' must end with '@' and the "
                                                "reseller's name."))
-    spec.components.schema("ResellerName", name_schema(fields.name_refused() + "@" + fields.spellings("@"),
+    spec.components.schema("ResellerName", name_schema(fields.refused_in_names("@"),
                                                        NAME_RULE + " No '@' in any spelling."))
     contents = body_components(spec)
     for path, (operation_id, tag, summary, description, schema_class, _, success, conditions, _) in ENDPOINTS.items():
