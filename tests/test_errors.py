@@ -6,6 +6,7 @@ import pytest
 from app.adapters import indexes
 from scripts.embedded_db import EmbeddedDatabase, free_port
 from tests.conftest import RESELLER, app_for, create_reseller, provisioning, with_database
+from tests.servers import eventually
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
@@ -73,10 +74,7 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without
     assert client.get("/services/rest/health").status_code == 503
     server = EmbeddedDatabase(port=unreachable_port).start()
     try:
-        deadline = time.monotonic() + 10
-        while client.get("/services/rest/health").status_code != 200:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        eventually(lambda: client.get("/services/rest/health").status_code == 200, 10, "health did not come back")
         list(indexes.upgrade(provisioning(app_without_database).repository.db))
         create_reseller(app_without_database)
         assert client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"}).status_code == 201
