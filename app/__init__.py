@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 from app import cli, logs
 from app.bootstrap import bootstrap
-from app.web import access, api, docs, errors, metrics
+from app.web import access, docs, errors, metrics
+from app.web.endpoints import api
 from app.web.schemas import Schemas
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,11 @@ def create_app(overrides=None):
     if settings["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
-    app.register_blueprint(api.bp)
+    app.register_blueprint(api)
     if settings["API_DOCS"] == "on":
         app.register_blueprint(docs.bp)
     if settings["METRICS"] == "on" and not settings["METRICS_PORT"]:
-        app.add_url_rule("/metrics", "metrics", api.metrics_view, provide_automatic_options=False)
+        app.add_url_rule("/metrics", "metrics", metrics.view, provide_automatic_options=False)
     app.register_error_handler(Exception, errors.handle)
     app.before_request(access.start_request)
     app.after_request(observe)

@@ -1,4 +1,4 @@
-"""The composition root: the MongoDB client, repository, hasher, clock and limits, built once per process."""
+"""The composition root: the MongoDB client, the stores, hasher, clock and limits, built once per process."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -7,11 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import MongoClient, monitoring
+from pymongo.database import Database
 
+from app.adapters.indexes import MongoUpgrade
+from app.adapters.mongo import Collections
 from app.adapters.passwords import Hasher, VerificationCache
-from app.adapters.repository import MongoRepository
+from app.adapters.resellers import KnownClientNotes
+from app.adapters.unit_of_work import MongoStores, MongoUnitOfWork
 from app.domain.throttling import FailureLimits
-from app.service_layer.unit_of_work import MongoUnitOfWork
+from app.service_layer.ports import DatabaseUpgrade, PasswordHasher, UnitOfWork
 
 # Health answers whether the database answers now; it must not wait as long as a request rides out a failover.
 HEALTH_DEADLINE_SECONDS = 2.0
@@ -26,20 +30,34 @@ def utc_now() -> datetime:
 class Provisioning:
     """What the service's endpoints and commands work with."""
 
-    repository: MongoRepository
-    hasher: Hasher
+    collections: Collections
+    stores: MongoStores
+    hasher: PasswordHasher
     clock: Callable[[], datetime]
     limits: FailureLimits
     idempotency_secret: bytes
     deadline_seconds: float
     default_free_credits: int
+    user_password_min_length: int
 
-    def unit_of_work(self, deadline_seconds: float | None = None) -> MongoUnitOfWork:
+    @property
+    def database(self) -> Database:
+        """The service's database (for tests, benchmarks and `db upgrade`)."""
+        return self.collections.database
+
+    def unit_of_work(self, deadline_seconds: float | None = None) -> UnitOfWork:
         """A unit of work for one request or command, within its deadline."""
-        return MongoUnitOfWork(self.repository, deadline_seconds=deadline_seconds or self.deadline_seconds)
+        return self._unit_of_work(deadline_seconds or self.deadline_seconds)
 
-    def health_unit_of_work(self) -> MongoUnitOfWork:
-        return self.unit_of_work(min(HEALTH_DEADLINE_SECONDS, self.deadline_seconds))
+    def health_unit_of_work(self) -> UnitOfWork:
+        return self._unit_of_work(min(HEALTH_DEADLINE_SECONDS, self.deadline_seconds))
+
+    def _unit_of_work(self, deadline_seconds: float) -> MongoUnitOfWork:
+        return MongoUnitOfWork(self.collections, self.stores, deadline_seconds=deadline_seconds)
+
+    def database_upgrade(self) -> DatabaseUpgrade:
+        """`db upgrade` on the service's database."""
+        return MongoUpgrade(self.database)
 
 
 def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_now,
@@ -56,8 +74,10 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
         connect=False,
         event_listeners=list(event_listeners),
     )
+    collections = Collections(client.get_default_database("provisioning"))
     return Provisioning(
-        repository=MongoRepository(client.get_default_database("provisioning")),
+        collections=collections,
+        stores=MongoStores.of(collections, KnownClientNotes()),
         hasher=Hasher(
             time_cost=settings["ARGON2_TIME_COST"],
             memory_kib=settings["ARGON2_MEMORY_KIB"],
@@ -74,4 +94,5 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
         idempotency_secret=settings["IDEMPOTENCY_SECRET"].encode(),
         deadline_seconds=deadline_ms / 1000,
         default_free_credits=settings["DEFAULT_FREE_CREDITS"],
+        user_password_min_length=settings["USER_PASSWORD_MIN_LENGTH"],
     )

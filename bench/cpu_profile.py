@@ -67,7 +67,7 @@ def main():
                 sys.exit(f"request {number} answered {answer.status_code}: {answer.get_data(as_text=True)}")
         profiler.disable()
         cpu = (time.process_time() - started) / args.requests * 1000
-        app.extensions["provisioning"].repository.db.client.close()
+        app.extensions["provisioning"].database.client.close()
     finally:
         database.stop()
     stats = pstats.Stats(profiler, stream=io.StringIO())

@@ -28,8 +28,9 @@ from pymongo import MongoClient
 import config
 from app import create_app
 from app.adapters import indexes
-from app.domain.model import Credentials, CustomerRequest, NewCustomer, NewUser, Origin, UserRequest
-from app.service_layer import services
+from app.domain.commands import Credentials, CustomerRequest, NewCustomer, NewUser, UserRequest
+from app.domain.model import Origin
+from app.service_layer import creates, resellers
 from scripts.embedded_db import EmbeddedDatabase, answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -334,18 +335,18 @@ def set_up(uri):
     """Indexes as `db upgrade` makes them, the bench reseller, and one customer of it; returns their ids."""
     app = create_app({"MONGODB_URI": uri})
     tools = app.extensions["provisioning"]
-    list(indexes.upgrade(tools.repository.db))
+    list(indexes.upgrade(tools.database))
     credentials = Credentials(RESELLER, PASSWORD)
     with tools.unit_of_work() as uow:
-        services.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, uow=uow, hasher=tools.hasher,
-                                 clock=tools.clock)
-        reseller = uow.repository.reseller_named(RESELLER)
+        resellers.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, uow=uow, hasher=tools.hasher,
+                                  clock=tools.clock)
+        reseller = uow.resellers.named(RESELLER)
         request = CustomerRequest(credentials, NewCustomer("bench-customer"))
-        customer = services.create_customer(reseller, request, BENCH, None, uow=uow, clock=tools.clock)
+        customer = creates.create_customer(reseller, request, BENCH, None, uow=uow, clock=tools.clock)
         user = UserRequest(credentials, customer.customer_id, NewUser("bench-user", "user-pw", email="b@example.com",
                                                                       phone_number="1"))
-        created = services.create_user(reseller, user, BENCH, None, uow=uow, hasher=tools.hasher, clock=tools.clock)
-    tools.repository.db.client.close()
+        created = creates.create_user(reseller, user, BENCH, None, uow=uow, hasher=tools.hasher, clock=tools.clock)
+    tools.database.client.close()
     return reseller.id, str(customer.customer_id), str(created.user_id)
 
 

@@ -5,13 +5,14 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from click.testing import CliRunner
 from pymongo import MongoClient, monitoring
 from pymongo.errors import OperationFailure
 
-from app import create_app
+from app import cli, create_app
 from app.adapters import indexes
 from app.domain.model import Origin
-from app.service_layer import services
+from app.service_layer import resellers
 from scripts.embedded_db import EmbeddedDatabase
 
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
@@ -151,9 +152,19 @@ def client(app):
     return app.test_client()
 
 
+class Operator:
+    """Runs the operators' commands as ./provisioning does, with the app's collaborators (its database)."""
+
+    def __init__(self, app):
+        self._tools = provisioning(app)
+
+    def invoke(self, args, env=None, input=None):
+        return CliRunner().invoke(cli.main, args, obj=self._tools, env=env, input=input)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return Operator(app)
 
 
 def provisioning(app):
@@ -165,11 +176,11 @@ def create_reseller(app, name=RESELLER["resellerName"], password=RESELLER["resel
     """Create a reseller as the CLI does; returns it as stored."""
     tools = provisioning(app)
     with tools.unit_of_work() as uow:
-        services.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, uow=uow, hasher=tools.hasher,
+        resellers.create_reseller(name, password, TEST_ORIGIN, free_credits=free_credits, uow=uow, hasher=tools.hasher,
                                  clock=tools.clock)
         if not active:
-            services.set_reseller_active(name, False, TEST_ORIGIN, uow=uow, clock=tools.clock)
-        return uow.repository.reseller_named(name)
+            resellers.set_reseller_active(name, False, TEST_ORIGIN, uow=uow, clock=tools.clock)
+        return uow.resellers.named(name)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def test_an_internal_error_is_500_status_99_without_internals(client, reseller, 
     def broken(name):
         raise RuntimeError("internal detail /srv/secret")
 
-    monkeypatch.setattr(provisioning(app).repository, "reseller_named", broken)
+    monkeypatch.setattr(provisioning(app).stores.resellers, "named", broken)
     response = client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"], response.json["message"]) == (500, 99, "internal error")
     assert set(response.json) == {"status", "message", "requestId"}
@@ -75,7 +75,7 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without
     server = EmbeddedDatabase(port=unreachable_port).start()
     try:
         eventually(lambda: client.get("/services/rest/health").status_code == 200, 10, "health did not come back")
-        list(indexes.upgrade(provisioning(app_without_database).repository.db))
+        list(indexes.upgrade(provisioning(app_without_database).database))
         create_reseller(app_without_database)
         assert client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"}).status_code == 201
     finally:

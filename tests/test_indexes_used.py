@@ -3,7 +3,7 @@ import pytest
 from bson import ObjectId
 
 from app.adapters import indexes
-from tests.conftest import RESELLER, app_for, create_reseller, provisioning
+from tests.conftest import RESELLER, Operator, app_for, create_reseller, provisioning
 
 INDEX_STAGES = {"IXSCAN", "IDHACK", "EXPRESS_IXSCAN", "EXPRESS_IDHACK", "EXPRESS_CLUSTERED_IXSCAN", "COUNT_SCAN",
                 "DISTINCT_SCAN"}
@@ -72,7 +72,7 @@ def queries_of(started_commands):
 def recorded(database_uri, commands, db):
     """Drive every endpoint and command once, with another reseller's data beside, recording the app's queries."""
     app = app_for(database_uri, commands=commands, THROTTLE_RESELLER_FAILURES=3, THROTTLE_FAILURES=2)
-    client, runner = app.test_client(), app.test_cli_runner()
+    client, runner = app.test_client(), Operator(app)
     create_reseller(app, OTHER["resellerName"], OTHER["resellerPassword"])
     answer = client.post("/services/rest/customer/create", data={**OTHER, "name": "theirs"})
     assert answer.status_code == 201, answer.json
@@ -106,8 +106,8 @@ def recorded(database_uri, commands, db):
                         ["audit", "show", "--reseller", "acme"]):
             assert runner.invoke(args=command).exit_code == 0, command
         client.get("/services/rest/health")
-        indexes.drift(provisioning(app).repository.db)
-    return provisioning(app).repository.db, queries_of(commands.started_commands)
+        indexes.drift(provisioning(app).database)
+    return provisioning(app).database, queries_of(commands.started_commands)
 
 
 def test_every_query_the_service_issues_is_served_by_an_index_with_no_sort_in_memory(recorded):

@@ -19,7 +19,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.formats import unregister_string_format
 
-from app.web import fields
+from app.domain import text
+from app.web import fields, patterns
 from app.web.schemas import CLEARABLE
 from tests.conftest import RESELLER, app_for
 
@@ -52,9 +53,9 @@ def as_known(case, known):
 
 @pytest.fixture
 def single_script_names():
-    schemathesis.openapi.format(fields.NAME_FORMAT, SINGLE_SCRIPT)
+    schemathesis.openapi.format(patterns.NAME_FORMAT, SINGLE_SCRIPT)
     yield
-    unregister_string_format(fields.NAME_FORMAT)
+    unregister_string_format(patterns.NAME_FORMAT)
 
 
 @pytest.mark.usefixtures("single_script_names")
@@ -108,7 +109,7 @@ def test_the_name_pattern_refuses_the_characters_of_the_bmp_that_names_refuse(cl
     for code in range(0x10000):
         if not 0xD800 <= code <= 0xDFFF:
             character = chr(code)
-            assert bool(pattern.match(character)) is not bool(fields.text_problems(character, allow_whitespace=False))
+            assert bool(pattern.match(character)) is not bool(text.text_problems(character, allow_whitespace=False))
 
 
 def test_the_reseller_name_pattern_refuses_what_the_service_refuses_in_a_reseller_name(client):

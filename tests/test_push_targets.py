@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from ada_url import URL as WhatwgURL
-from marshmallow import ValidationError
 from urllib3.util import parse_url
 
-from app.web import push_targets
-from app.web.push_targets import AMBIGUOUS, CONTROLS, INSIDE, IPV4_SPELLING, NOT_A_URL, is_internal_host, push_url
+from app.domain import push_targets
+from app.domain.exceptions import ValueRefused
+from app.domain.push_targets import AMBIGUOUS, CONTROLS, INSIDE, IPV4_SPELLING, NOT_A_URL, is_internal_host, push_url
 from tests.conftest import RESELLER, app_for
 
 URL = "/services/rest/user/create"
@@ -100,7 +100,7 @@ def verdict(url, **options):
     """What push_url says of url: "accepted" (it returns url unchanged), or the message it refuses url with."""
     try:
         assert push_url(url, **options) == url
-    except ValidationError as error:
+    except ValueRefused as error:
         return error.messages[0]
     return "accepted"
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import RESELLER, app_for
+from tests.conftest import RESELLER, Operator, app_for
 
 BASE = "/services/rest/"
 
@@ -14,12 +14,12 @@ def retrying(database_uri, db):
     uri = re.sub(r"retryWrites=\w+", "retryWrites=true", database_uri)
     app = app_for(uri if "retryWrites=" in uri else f"{uri}{'&' if '?' in uri else '?'}retryWrites=true",
                   THROTTLE_FAILURES=2)
-    assert app.extensions["provisioning"].repository.db.client.options.retry_writes
+    assert app.extensions["provisioning"].database.client.options.retry_writes
     return app
 
 
 def test_every_write_path_works_with_retryable_writes(retrying, db):
-    client, runner = retrying.test_client(), retrying.test_cli_runner()
+    client, runner = retrying.test_client(), Operator(retrying)
     assert runner.invoke(args=["reseller", "create", "acme"], env={"RESELLER_PASSWORD": RESELLER["resellerPassword"]}).exit_code == 0
 
     def post(path, expected, headers=None, **params):

@@ -89,9 +89,9 @@ def test_a_soak_with_a_database_restart_loses_and_duplicates_nothing(tmp_path):
     database = EmbeddedDatabase(storage_path=str(tmp_path / "db")).start()
     uri = with_database(database.uri, "soak")
     setup = create_app({"MONGODB_URI": uri, **CHEAP_ARGON2})
-    list(indexes.upgrade(provisioning(setup).repository.db))
+    list(indexes.upgrade(provisioning(setup).database))
     create_reseller(setup, RESELLER["resellerName"], RESELLER["resellerPassword"], free_credits=3)
-    provisioning(setup).repository.db.client.close()
+    provisioning(setup).database.client.close()
     answers_seen, settled, restarts, lost = [], [], [], set()
     try:
         with Gunicorn(MONGODB_URI=uri, MONGODB_TIMEOUT_MS=500, WEB_CONCURRENCY=4,

@@ -2,7 +2,7 @@
 import pytest
 from argon2 import PasswordHasher
 
-from tests.conftest import RESELLER, app_for
+from tests.conftest import RESELLER, Operator, app_for
 
 
 def test_customer_show_gives_ids_reseller_settings_credits_and_users(client, runner, reseller, db):
@@ -147,6 +147,6 @@ def test_commands_on_what_does_not_exist_say_so_in_one_line(runner, args, messag
 def test_user_set_password_applies_the_platforms_minimum(database_uri, client, reseller, customer_of):
     client.post("/services/rest/user/create", data={**RESELLER, "username": "jdoe", "password": "old",
                                                     "customerId": customer_of(), "email": "a@b.com", "phoneNumber": "1"})
-    strict = app_for(database_uri, USER_PASSWORD_MIN_LENGTH=10).test_cli_runner()
+    strict = Operator(app_for(database_uri, USER_PASSWORD_MIN_LENGTH=10))
     result = strict.invoke(args=["user", "set-password", "jdoe"], env={"USER_PASSWORD": "too short"})
     assert result.exit_code == 1 and "the password must be at least 10 characters long" in result.output

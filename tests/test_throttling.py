@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.bootstrap import utc_now
-from tests.conftest import RESELLER, app_for, create_reseller, provisioning
+from tests.conftest import RESELLER, Operator, app_for, create_reseller, provisioning
 
 URL = "/services/rest/customer/create"
 SMALL_LIMITS = {"THROTTLE_FAILURES": 3, "THROTTLE_RESELLER_FAILURES": 5, "THROTTLE_WINDOW_SECONDS": 900}
@@ -181,7 +181,7 @@ def test_a_disabled_resellers_password_is_always_checked_in_full(database_uri, a
     make_reseller("sleepy", "sleepy secret")
     served = app_for(database_uri)
     assert attempt(served, name="sleepy", password="sleepy secret").status_code == 201  # remembered now
-    assert served.test_cli_runner().invoke(args=["reseller", "disable", "sleepy"]).exit_code == 0
+    assert Operator(served).invoke(args=["reseller", "disable", "sleepy"]).exit_code == 0
     hasher = provisioning(served).hasher
     monkeypatch.setattr(hasher, "verified_lately", lambda *args: pytest.fail("the cache answered"))
     checked = []

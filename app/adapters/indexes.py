@@ -10,15 +10,17 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from app.adapters.repository import (
+from app.adapters.documents import (
     CREDIT_TRANSACTIONS,
     CUSTOMERS,
     FAILED_NAMES,
     KNOWN_CLIENTS,
+    LOOKALIKE_KEYS,
     RESELLERS,
     USERS,
 )
 from app.domain import names
+from app.domain.exceptions import UpgradeBlocked
 from app.domain.throttling import KNOWN_CLIENT_DAYS
 
 log = logging.getLogger(__name__)
@@ -65,16 +67,10 @@ INDEXES: dict[str, list[Index]] = {
                     ascending("at", expireAfterSeconds=KNOWN_CLIENT_DAYS * 24 * 3600)],
     FAILED_NAMES: [ascending("expiresAt", expireAfterSeconds=0)],
 }
-# Documents created before look-alike names were one name, or under older rules, get their key from `db upgrade`.
-LOOKALIKE_KEYS = {RESELLERS: ("name", "nameKey"), CUSTOMERS: ("name", "nameKey"), USERS: ("username", "usernameKey")}
 # One document per data change `db upgrade` has made: {_id: "lookalikeKeys", rules: the names.LOOKALIKE_RULES applied}.
 UPGRADES = "upgrades"
 LOOKALIKE_KEYS_DONE = {"_id": "lookalikeKeys"}
 COMPARED_OPTIONS = ("unique", "partialFilterExpression", "expireAfterSeconds", "sparse")
-
-
-class UpgradeBlocked(Exception):
-    """The database holds data that a required index cannot be built over (e.g. two look-alike names)."""
 
 
 def compared(options: dict[str, Any]) -> dict[str, Any]:
@@ -222,3 +218,17 @@ def check(database: Database) -> None:
         log.warning("database drift: %s; run `db upgrade`", problem)
     if not problems:
         log.info("database indexes are as expected")
+
+
+class MongoUpgrade:
+    """`db upgrade` on one database (the port the service layer's DatabaseUpgrade names)."""
+
+    def __init__(self, database: Database):
+        self._database = database
+
+    @property
+    def database_name(self) -> str:
+        return self._database.name
+
+    def run(self) -> Iterator[str]:
+        return upgrade(self._database)

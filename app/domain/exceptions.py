@@ -43,3 +43,15 @@ class ResellerExists(Exception):
 
 class ResellerNotFound(Exception):
     """No reseller has this name."""
+
+
+class ValueRefused(ValueError):
+    """A value breaks a rule of the contract; messages says each way it does."""
+
+    def __init__(self, *messages: str):
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+class UpgradeBlocked(Exception):
+    """The database holds data that a required index cannot be built over (e.g. two look-alike names)."""

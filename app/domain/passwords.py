@@ -1,6 +1,9 @@
 """How strong a new password must be (OWASP's authentication guidance): long enough, and not a common one."""
 
+from app.domain.text import text_problems
+
 RESELLER_MINIMUM = 8
+PASSWORD_MAX_LENGTH = 128
 # The most common passwords of eight or more characters in published breach corpora (lower case): the first a
 # guesser tries. A reseller password protects every customer of the reseller.
 COMMON = frozenset({
@@ -23,3 +26,13 @@ def weakness(password: str, minimum: int, *, refuse_common: bool) -> str | None:
     if refuse_common and password.lower() in COMMON:
         return "is one of the most common passwords; choose another"
     return None
+
+
+def user_password_problems(password: str, minimum: int) -> list[str]:
+    """Every way a new user password breaks the rules: those of all text (1 to 128 characters), then the platform's
+    shortest length."""
+    problems = text_problems(password, max_length=PASSWORD_MAX_LENGTH)
+    if problems:
+        return problems
+    weak = weakness(password, minimum, refuse_common=False)
+    return [weak] if weak else []

@@ -1,19 +1,44 @@
-"""Request bodies (urlencoded form, multipart form, JSON) turned into one dict of parameters."""
+"""Request bodies (urlencoded form, multipart form, JSON) turned into one dict of parameters, in which a value the
+parser already refused (given twice, not UTF-8) is a Refused."""
 import json
 from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from app.web.fields import NOT_UTF8, RequestInvalid, group_pairs, refuse_constant
+from app.domain.text import Refused
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 JSON = "application/json"
 # No parameter is nested deeper than a push config's data; a body nested far deeper is not a request of this API.
 JSON_DEPTH_MAX = 32
+REPEATED = Refused("is given more than once")
+NOT_UTF8 = Refused("must be valid UTF-8 text")
 LOOKS_LIKE_JSON = ("the body looks like JSON but was sent as a form (Content-Type {content_type}): send it as "
                    "application/json, e.g. curl --json '{{...}}' or curl -H 'Content-Type: application/json' -d '{{...}}'")
+
+
+class RequestInvalid(Exception):
+    """The request's body breaks the contract as a whole (not one parameter); errors maps parameters to messages."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+def group_pairs(pairs):
+    """Key/value pairs as a dict in which a key given more than once holds REPEATED (also a json.loads hook)."""
+    grouped = {}
+    for key, value in pairs:
+        grouped[key] = REPEATED if key in grouped else value
+    return grouped
+
+
+def refuse_constant(name):
+    """parse_constant for json.loads: NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def parameters(request):

@@ -16,7 +16,8 @@ from app.domain.exceptions import (
     UserExists,
     UserNotFound,
 )
-from app.web.fields import RequestInvalid, quoted
+from app.domain.text import quoted
+from app.web.bodies import RequestInvalid
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("app.events")

@@ -53,6 +53,12 @@ def exposition():
     return generate_latest(registry()), CONTENT_TYPE_LATEST
 
 
+def view():
+    """GET /metrics: Prometheus' text format, summed over the workers."""
+    body, content_type = exposition()
+    return body, 200, {"Content-Type": content_type}
+
+
 def record_cache_lookup(hit):
     VERIFICATION_CACHE.labels("hit" if hit else "miss").inc()
 

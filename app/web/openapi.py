@@ -1,4 +1,5 @@
-"""The OpenAPI 3.0 document, generated from the endpoints' own schemas, fields and status table.
+"""The OpenAPI 3.0 document, read from the endpoints' declarations (app.web.endpoint), their schemas' fields, the
+answers' shapes and the status table.
 
 Each body has a JSON schema (JSON booleans and numbers, push configs as objects) and a form schema (every value a
 string), under component names of their own, so that a client generator sends one body in one form.
@@ -11,62 +12,13 @@ import json
 from apispec import APISpec
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 
-from app.domain.exceptions import (
-    AuthenticationFailed,
-    CustomerExists,
-    CustomerNotFound,
-    IdempotencyKeyInFlight,
-    IdempotencyKeyReused,
-    TooManyFailures,
-    UserExists,
-    UserNotFound,
-)
-from app.domain.model import CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
-from app.web import errors, fields, headers
-from app.web.schemas import (
-    CUSTOMER_SETTINGS,
-    USER_DETAILS,
-    CustomerCreateSchema,
-    CustomerLookupSchema,
-    CustomerUpdateSchema,
-    CustomerUserCreateSchema,
-    ListSchema,
-    UserCreateSchema,
-    UserIdSchema,
-    UserListSchema,
-    UserLookupSchema,
-    UserUpdateSchema,
-)
+from app.web import errors, examples, headers, patterns
+from app.web.answers import SHAPES
+from app.web.endpoint import Endpoint, api
 
 JSON = "application/json"
 # Form variants of a body get component names of their own: a generator picks the body's form by its type.
 FORMS = {"application/x-www-form-urlencoded": "Form", "multipart/form-data": "Multipart"}
-OBJECT_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
-TIME = {"type": "string", "format": "date-time"}
-CUSTOMER = {
-    "type": "object", "additionalProperties": False,
-    "required": ["id", "name", "integrationId", "rotationAlgorithm", "billingType", "moCharge", "credits", "active",
-                 "createdAt"],
-    "properties": {
-        "id": OBJECT_ID, "name": {"type": "string"}, "integrationId": {"type": "string"},
-        "rotationAlgorithm": {"type": "string", "enum": ["CONVERSATION", "MAX_ROTATION"]},
-        "billingType": {"type": "string", "enum": ["PRE_PAID", "POST_PAID"]},
-        "moCharge": {"type": "integer", "minimum": 0}, "credits": {"type": "integer"}, "active": {"type": "boolean"},
-        "createdAt": TIME,
-    },
-}
-PUSH = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["URL", "EMAIL", "SMPP"]},
-                                                               "data": {"type": "object"}}}
-USER = {
-    "type": "object", "additionalProperties": False,
-    "required": ["id", "username", "customerId", "swappingSourceAddressAllowed", "active", "createdAt"],
-    "properties": {
-        "id": OBJECT_ID, "username": {"type": "string"}, "customerId": OBJECT_ID, "email": {"type": "string"},
-        "phoneNumber": {"type": "string"}, "virtualNumber": {"type": "string"}, "contactName": {"type": "string"},
-        "moPush": PUSH, "finalStatusPush": PUSH, "swappingSourceAddressAllowed": {"type": "boolean"},
-        "active": {"type": "boolean"}, "createdAt": TIME,
-    },
-}
 ERROR = {
     "type": "object",
     "required": ["status", "message", "requestId"],
@@ -80,22 +32,9 @@ ERROR = {
 DATABASE_UNAVAILABLE = "database unavailable, try again later"
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 NAME_RULE = ("1 to 128 characters: no whitespace, control or invisible formatting characters, and one writing system "
-             f"(format {fields.NAME_FORMAT}: Unicode's highly restrictive profile, e.g. no Latin mixed with "
+             f"(format {patterns.NAME_FORMAT}: Unicode's highly restrictive profile, e.g. no Latin mixed with "
              "Cyrillic or Greek; Latin with Han, Kana or Hangul is fine); stored in NFC, and the length counts "
              "the name in NFC.")
-
-# Examples, as the README's.
-CREDENTIALS = {"resellerName": "acme", "resellerPassword": "s3cret-Reseller"}
-CUSTOMER_ID = "6b08957e7265435a2da2e472"
-USER_ID = "6b08957edae25ef41902996a"
-REQUEST_ID = "9e8d648b432d4372883cafa3e0405e6b"
-CREATED_AT = "2026-11-26T20:59:27.426Z"
-CUSTOMER_EXAMPLE = {"id": CUSTOMER_ID, "name": "example-shop", "integrationId": "", "rotationAlgorithm": "MAX_ROTATION",
-                    "billingType": "PRE_PAID", "moCharge": 42, "credits": 0, "active": True, "createdAt": CREATED_AT}
-URL_PUSH_EXAMPLE = {"type": "URL", "data": {"url": "https://push.example.com/mo"}}
-USER_EXAMPLE = {"id": USER_ID, "username": "jdoe", "customerId": CUSTOMER_ID, "email": "john@doe.com",
-                "phoneNumber": "+48 999 444 111", "moPush": URL_PUSH_EXAMPLE, "swappingSourceAddressAllowed": True,
-                "active": True, "createdAt": CREATED_AT}
 
 PARAMETERS = {
     "resellerName": "the calling reseller's name (no '@')",
@@ -127,130 +66,17 @@ PARAMETERS = {
     "clear": "optional details to remove, by name, separated by commas (in JSON also a list); a detail cannot be "
              "given and cleared at once",
 }
-# Defaults of the creates, as the service applies them when a parameter is not given.
-CREATE_DEFAULTS = {CustomerCreateSchema: (NewCustomer, CustomerRequest), UserCreateSchema: (NewUser, UserRequest),
-                   CustomerUserCreateSchema: (NewUser, CustomerUserRequest)}
-
-
-def done(properties, description, example):
-    """A 200 answer with status 0 and these properties."""
-    schema = {"type": "object", "additionalProperties": False, "required": ["status", *properties],
-              "properties": {"status": {"type": "integer", "enum": [0]}, **properties}}
-    return {"200": {"description": description,
-                    "content": {JSON: {"schema": schema, "example": {"status": 0, **example}}}}}
-
-
-ONE_CUSTOMER = done({"customer": {"$ref": "#/components/schemas/Customer"}}, "the customer (status 0)",
-                    {"customer": CUSTOMER_EXAMPLE})
-ONE_USER = done({"user": {"$ref": "#/components/schemas/User"}}, "the user (status 0)", {"user": USER_EXAMPLE})
-NEXT = {"type": "string", "nullable": True, "pattern": "^[0-9a-f]{24}$",
-        "description": "the id to give as after for the next page; null on the last page"}
-DRY_RUN_PASSED = {
-    "description": "dryRun=true: the create would succeed; nothing was written (status 0)",
-    "content": {JSON: {"schema": {
-        "type": "object", "required": ["status", "dryRun"], "additionalProperties": False,
-        "properties": {"status": {"type": "integer", "enum": [0]}, "dryRun": {"type": "boolean", "enum": [True]}}},
-        "example": {"status": 0, "dryRun": True}}},
-}
-
-
-def created(ids):
-    """The answers of a create: 201 with the ids made, or 200 for a dry run."""
-    properties = {name: {**OBJECT_ID, "description": description} for name, (description, _) in ids.items()}
-    properties["status"] = {"type": "integer", "enum": [0]}
-    example = {name: value for name, (_, value) in ids.items()}
-    return {"200": DRY_RUN_PASSED, "201": {"description": "created (status 0)", "content": {JSON: {
-        "schema": {"type": "object", "required": list(properties), "properties": properties,
-                   "additionalProperties": False},
-        "example": {**example, "status": 0}}}}}
-
-
-CREATE = (AuthenticationFailed, TooManyFailures, IdempotencyKeyReused, IdempotencyKeyInFlight)
-READ = (AuthenticationFailed, TooManyFailures)
-CUSTOMERS = "customers"
-USERS = "users"
-LOOKUP = {**CREDENTIALS, "customerId": CUSTOMER_ID}
-USER_LOOKUP = {**CREDENTIALS, "userId": USER_ID}
-# path: (operationId, tag, summary, description, schema, component name, success answers, errors, request example)
-ENDPOINTS = {
-    "customer/create": (
-        "customerCreate", CUSTOMERS, "Create a customer",
-        "Creates a customer of the calling reseller. Not given: integrationId is empty, rotationAlgorithm "
-        "MAX_ROTATION, billingType POST_PAID, moCharge 0.",
-        CustomerCreateSchema, "CustomerCreate", created({"id": ("the customer's id", CUSTOMER_ID)}),
-        (*CREATE, CustomerExists),
-        {**CREDENTIALS, "name": "example-shop", "billingType": "PRE_PAID", "moCharge": 42}),
-    "user/create": (
-        "userCreate", USERS, "Create a user of one of the reseller's customers",
-        "Creates a user of a customer of the calling reseller.",
-        UserCreateSchema, "UserCreate", created({"id": ("the user's id", USER_ID)}),
-        (*CREATE, CustomerNotFound, UserExists),
-        {**CREDENTIALS, "username": "jdoe", "password": "user-Pa55", "customerId": CUSTOMER_ID,
-         "email": "john@doe.com", "phoneNumber": "+48 999 444 111",
-         "moPush": URL_PUSH_EXAMPLE, "swappingSourceAddressAllowed": True}),
-    "customer-user/create": (
-        "customerUserCreate", CUSTOMERS, "Create a customer and its first user, all or nothing",
-        "Creates a customer (with customer/create's defaults) and its first user together: if the user cannot be "
-        "created, no customer is left behind. applyFreeCredits=true credits the customer with the reseller's free "
-        "credits.",
-        CustomerUserCreateSchema, "CustomerUserCreate",
-        created({"id": ("the user's id", "6b08957edae25ef41902996d"),
-                 "customerId": ("the customer's id", "6b08957edae25ef41902996b")}),
-        (*CREATE, CustomerExists, UserExists),
-        {**CREDENTIALS, "customer": "1212412@acme", "username": "1212412@acme", "password": "app-Pa55",
-         "phoneNumber": "999444111", "applyFreeCredits": True}),
-    "customer/get": (
-        "customerGet", CUSTOMERS, "One of the reseller's customers", "Answers a customer of the calling reseller.",
-        CustomerLookupSchema, "CustomerLookup", ONE_CUSTOMER, (*READ, CustomerNotFound), LOOKUP),
-    "customer/list": (
-        "customerList", CUSTOMERS, "The reseller's customers, a page at a time in creation order",
-        "Answers a page of the calling reseller's customers; next is the after of the following page.",
-        ListSchema, "CustomerList",
-        done({"customers": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}}, "next": NEXT},
-             "a page of customers (status 0)", {"customers": [CUSTOMER_EXAMPLE], "next": None}),
-        READ, {**CREDENTIALS, "limit": 20}),
-    "customer/update": (
-        "customerUpdate", CUSTOMERS, "Change a customer's settings (not its name)",
-        "Changes the settings given; at least one of integrationId, rotationAlgorithm, billingType, moCharge.",
-        CustomerUpdateSchema, "CustomerUpdate", ONE_CUSTOMER, (*READ, CustomerNotFound),
-        {**LOOKUP, "billingType": "PRE_PAID"}),
-    "customer/suspend": (
-        "customerSuspend", CUSTOMERS, "Suspend a customer: the platform stops serving its users",
-        "Marks the customer inactive; the SMPP server and the router stop serving every user of it.",
-        CustomerLookupSchema, "CustomerLookup", ONE_CUSTOMER, (*READ, CustomerNotFound), LOOKUP),
-    "customer/resume": (
-        "customerResume", CUSTOMERS, "Resume a suspended customer", "Marks the customer active again.",
-        CustomerLookupSchema, "CustomerLookup", ONE_CUSTOMER, (*READ, CustomerNotFound), LOOKUP),
-    "user/get": (
-        "userGet", USERS, "One of the reseller's users, by userId or username",
-        "Answers a user of the calling reseller; give exactly one of userId and username.",
-        UserLookupSchema, "UserLookup", ONE_USER, (*READ, UserNotFound), {**CREDENTIALS, "username": "jdoe"}),
-    "user/list": (
-        "userList", USERS, "The reseller's users (or one customer's), a page at a time in creation order",
-        "Answers a page of the calling reseller's users, or of one of its customers' users.",
-        UserListSchema, "UserList",
-        done({"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "next": NEXT},
-             "a page of users (status 0)", {"users": [USER_EXAMPLE], "next": None}),
-        (*READ, CustomerNotFound), {**CREDENTIALS, "customerId": CUSTOMER_ID, "limit": 20}),
-    "user/update": (
-        "userUpdate", USERS, "Change a user's details or password (not its username)",
-        "Changes the details given and removes those named in clear (not both for one detail); at least one change.",
-        UserUpdateSchema, "UserUpdate", ONE_USER, (*READ, UserNotFound),
-        {**USER_LOOKUP, "email": "john.doe@doe.com", "clear": "virtualNumber"}),
-    "user/suspend": (
-        "userSuspend", USERS, "Suspend a user: the platform stops serving it",
-        "Marks the user inactive; the SMPP server and the router stop serving it.",
-        UserIdSchema, "UserId", ONE_USER, (*READ, UserNotFound), USER_LOOKUP),
-    "user/resume": (
-        "userResume", USERS, "Resume a suspended user", "Marks the user active again.",
-        UserIdSchema, "UserId", ONE_USER, (*READ, UserNotFound), USER_LOOKUP),
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": headers.IDEMPOTENCY_HEADER, "required": False,
+    "description": "retry safely: a repeat with the same key gets the first answer",
+    "schema": {"type": "string", "minLength": 1, "maxLength": headers.KEY_MAX_LENGTH, "pattern": "^[!-~]+$"},
 }
 
 
 def name_schema(refused, description):
     """The schema of a name: the characters it may not hold, and its writing-system rule as a format."""
     return {"type": "string", "minLength": 1, "maxLength": 128, "pattern": f"^[^{refused}]+$",
-            "format": fields.NAME_FORMAT, "description": description}
+            "format": patterns.NAME_FORMAT, "description": description}
 
 
 def json_rule(self, field, **kwargs):
@@ -294,23 +120,21 @@ def given(form):
 
 
 def whole_rules(schema_class, form):
-    """The rules of a body that span its parameters, as JSON Schema keywords."""
+    """The rules of a body that span its parameters (the schema's one_of_required, any_of_required), as JSON Schema."""
     def any_of(keys):
         return [{"required": [key], "properties": {key: given(form)}} for key in keys]
 
-    if schema_class is UserLookupSchema:
-        return {"oneOf": any_of(("userId", "username"))}
-    if schema_class is CustomerUpdateSchema:
-        return {"anyOf": any_of(CUSTOMER_SETTINGS)}
-    if schema_class is UserUpdateSchema:
-        # That no detail is both given and cleared is said in words: schemathesis cannot take it with this rule.
-        return {"anyOf": any_of(USER_DETAILS)}
-    return {}
+    rules = {}
+    if schema_class.one_of_required:
+        rules["oneOf"] = any_of(schema_class.one_of_required)
+    if schema_class.any_of_required:
+        rules["anyOf"] = any_of(schema_class.any_of_required)
+    return rules
 
 
 def create_defaults(schema_class, properties, form):
-    """Give the parameters of a create the defaults the service applies when they are not given."""
-    for model in CREATE_DEFAULTS.get(schema_class, ()):
+    """Give the parameters the defaults the service applies when they are not given (the schema's defaults_from)."""
+    for model in schema_class.defaults_from:
         for attribute in dataclasses.fields(model):
             field = schema_class._declared_fields.get(attribute.name)
             key = field and (field.data_key or attribute.name)
@@ -321,8 +145,9 @@ def create_defaults(schema_class, properties, form):
                 properties[key]["default"] = default
 
 
-def body_components(spec):
-    """Register each body's JSON and form schemas; return, by schema class, its content by media type."""
+def body_components(spec, declared):
+    """Register each body's JSON and form schemas (under the schema's component name); return, by schema class, its
+    content by media type."""
     converters = {}
     for form, rule in ((False, json_rule), (True, form_rule)):
         converter = OpenAPIConverter(openapi_version=spec.openapi_version, schema_name_resolver=lambda schema: None,
@@ -330,9 +155,11 @@ def body_components(spec):
         converter.add_attribute_function(rule)
         converters[form] = converter
     contents = {}
-    for _, _, _, _, schema_class, name, _, _, example in ENDPOINTS.values():
-        if schema_class in contents:
+    for endpoint in declared:
+        schema_class = endpoint.request
+        if schema_class is None or schema_class in contents:
             continue
+        name = schema_class.component
         content = {}
         for media, suffix in ((JSON, ""), *FORMS.items()):
             form = media != JSON
@@ -342,7 +169,7 @@ def body_components(spec):
             body["additionalProperties"] = {"type": "string"} if form else True
             spec.components.schema(name + suffix, body)
             content[media] = {"schema": {"$ref": f"#/components/schemas/{name}{suffix}"},
-                              "example": as_form(example) if form else example}
+                              "example": as_form(endpoint.example) if form else endpoint.example}
         contents[schema_class] = content
     return contents
 
@@ -370,6 +197,8 @@ def document(password_min_length: int = 1) -> dict:
 @functools.cache
 def contract_document() -> dict:
     """The OpenAPI document of the contract as it stands (a user's password of 1 character or more)."""
+    import app.web.endpoints  # noqa: F401  (declares every endpoint on api)
+
     spec = APISpec(
         title="Provisioning service",
         version="1",
@@ -380,47 +209,41 @@ def contract_document() -> dict:
                              "status, and errors add a message and the request id. An empty (or null) optional "
                              "parameter counts as not given."},
         servers=[{"url": "/", "description": "this service"}],
-        tags=[{"name": CUSTOMERS, "description": "customers, and a customer with its first user"},
-              {"name": USERS, "description": "users of the reseller's customers"},
+        tags=[{"name": "customers", "description": "customers, and a customer with its first user"},
+              {"name": "users", "description": "users of the reseller's customers"},
               {"name": "service", "description": "the service itself"}],
     )
-    spec.components.schema("UrlPush", fields.URL_PUSH)
-    spec.components.schema("EmailPush", fields.EMAIL_PUSH)
-    spec.components.schema("SmppPush", fields.SMPP_PUSH)
+    for name, schema in patterns.PUSH_COMPONENTS.items():
+        spec.components.schema(name, schema)
     spec.components.schema("Error", ERROR)
-    spec.components.schema("Customer", CUSTOMER)
-    spec.components.schema("User", USER)
-    spec.components.schema("Name", name_schema(fields.refused_in_names(), NAME_RULE + " Names and usernames are unique "
-                                               "across all resellers; one that contains '@' must end with '@' and the "
-                                               "reseller's name."))
-    spec.components.schema("ResellerName", name_schema(fields.refused_in_names("@"),
+    for shape in SHAPES:
+        spec.components.schema(shape.name, shape.schema())
+    spec.components.schema("Name", name_schema(patterns.refused_in_names(), NAME_RULE + " Names and usernames are "
+                                               "unique across all resellers; one that contains '@' must end with '@' "
+                                               "and the reseller's name."))
+    spec.components.schema("ResellerName", name_schema(patterns.refused_in_names("@"),
                                                        NAME_RULE + " No '@' in any spelling."))
-    contents = body_components(spec)
-    for path, (operation_id, tag, summary, description, schema_class, _, success, conditions, _) in ENDPOINTS.items():
-        operation: dict[str, object] = {
-            "operationId": operation_id, "tags": [tag], "summary": summary, "description": description,
-            "requestBody": {"content": contents[schema_class], "required": True},
-            "responses": {**success, **error_responses(conditions)},
-        }
-        if path.endswith("/create"):
-            operation["parameters"] = [{
-                "in": "header", "name": headers.IDEMPOTENCY_HEADER, "required": False,
-                "description": "retry safely: a repeat with the same key gets the first answer",
-                "schema": {"type": "string", "minLength": 1, "maxLength": headers.KEY_MAX_LENGTH,
-                           "pattern": "^[!-~]+$"},
-            }]
-        spec.path(path=f"/services/rest/{path}", operations={"post": operation})
-    spec.path(path="/services/rest/health", operations={"get": {
-        "operationId": "health", "tags": ["service"], "summary": "Whether the service and its database answer",
-        "responses": {
-            "200": {"description": "up", "content": {JSON: {"schema": {
-                "type": "object", "required": ["status"], "properties": {"status": {"type": "integer", "enum": [0]}}},
-                "example": {"status": 0, "database": "up"}}}},
-            "503": error(errors.DATABASE_UNAVAILABLE, "database unavailable (status 98)", DATABASE_UNAVAILABLE,
-                         RETRY_AFTER),
-        },
-    }})
+    contents = body_components(spec, api.declared)
+    for endpoint in api.declared:
+        spec.path(path=endpoint.url, operations={endpoint.method: operation(endpoint, contents)})
     return spec.to_dict()
+
+
+def operation(endpoint: Endpoint, contents) -> dict:
+    """An endpoint's operation: its body, its success answers and its errors."""
+    described: dict[str, object] = {"operationId": endpoint.operation_id, "tags": [endpoint.tag],
+                                    "summary": endpoint.summary, "description": endpoint.description}
+    successes = {str(success.code): success.response() for success in endpoint.answers}
+    if endpoint.request is None:
+        described["responses"] = {**successes, "503": error(errors.DATABASE_UNAVAILABLE,
+                                                            "database unavailable (status 98)", DATABASE_UNAVAILABLE,
+                                                            RETRY_AFTER)}
+        return described
+    described["requestBody"] = {"content": contents[endpoint.request], "required": True}
+    described["responses"] = {**successes, **error_responses(endpoint.errors)}
+    if endpoint.keyed:
+        described["parameters"] = [IDEMPOTENCY_KEY]
+    return described
 
 
 def error(statuses, description, message, headers=None):
@@ -428,7 +251,7 @@ def error(statuses, description, message, headers=None):
     statuses = statuses if isinstance(statuses, (list, tuple)) else [statuses]
     status = {"type": "integer", "enum": sorted(set(statuses))}
     schema = {"allOf": [{"$ref": "#/components/schemas/Error"}, {"type": "object", "properties": {"status": status}}]}
-    example: dict[str, object] = {"status": statuses[0], "message": message, "requestId": REQUEST_ID}
+    example: dict[str, object] = {"status": statuses[0], "message": message, "requestId": examples.REQUEST_ID}
     if statuses[0] == errors.INVALID:
         example["errors"] = {"name": ["must not contain spaces or other whitespace"]} if "parameters" in message else {}
     response = {"description": description, "content": {JSON: {"schema": schema, "example": example}}}

@@ -4,7 +4,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, post_load, pre_load, validates, validates_schema
 
 from app.domain import names, passwords
-from app.domain.model import (
+from app.domain.commands import (
     Credentials,
     CustomerChange,
     CustomerLookup,
@@ -27,10 +27,23 @@ CLEARABLE = {"virtualNumber": "virtual_number", "contactName": "contact_name", "
 
 
 class ResellerSchema(Schema):
-    """The credentials every endpoint takes."""
+    """The credentials every endpoint takes; the settings the rules of some parameters depend on; and, for the OpenAPI
+    document, the body's component name, the rules that span its parameters, and where its defaults come from."""
 
     class Meta:
         unknown = EXCLUDE
+
+    component = "Credentials"
+    # Exactly one of these parameters, or at least one of those, must be given.
+    one_of_required: tuple[str, ...] = ()
+    any_of_required: tuple[str, ...] = ()
+    # The commands whose dataclass defaults are the defaults of parameters not given.
+    defaults_from: tuple[type, ...] = ()
+
+    def __init__(self, *, allow_private_push_targets=False, password_min_length=1, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_private_push_targets = allow_private_push_targets
+        self.password_min_length = password_min_length
 
     reseller_name = fields.Identifier(data_key="resellerName", forbidden="@", required=True)
     reseller_password = fields.Text(data_key="resellerPassword", required=True)
@@ -79,6 +92,8 @@ class CustomerSettings(ResellerSchema):
 class CustomerCreateSchema(ResellerSuffix, CustomerSettings):
     """customer/create."""
 
+    component = "CustomerCreate"
+    defaults_from = (NewCustomer, CustomerRequest)
     suffixed = ("name",)
     name = fields.Identifier(required=True)
     dry_run = fields.Flag(data_key="dryRun")
@@ -93,11 +108,6 @@ class CustomerCreateSchema(ResellerSuffix, CustomerSettings):
 class UserDetails(ResellerSchema):
     """A user's details, as the creates take them and user/update changes them; push configs may point at private
     addresses, and passwords be shorter than the platform's minimum, only where the platform allows it."""
-
-    def __init__(self, *, allow_private_push_targets=False, password_min_length=1, **kwargs):
-        super().__init__(**kwargs)
-        self.allow_private_push_targets = allow_private_push_targets
-        self.password_min_length = password_min_length
 
     password = fields.Text()
     email = fields.Email()
@@ -118,6 +128,8 @@ class UserDetails(ResellerSchema):
 class UserCreateSchema(ResellerSuffix, UserDetails):
     """user/create."""
 
+    component = "UserCreate"
+    defaults_from = (NewUser, UserRequest)
     suffixed = ("username",)
     username = fields.Identifier(required=True)
     password = fields.Text(required=True)
@@ -139,6 +151,8 @@ class UserCreateSchema(ResellerSuffix, UserDetails):
 class CustomerUserCreateSchema(ResellerSuffix, UserDetails):
     """customer-user/create."""
 
+    component = "CustomerUserCreate"
+    defaults_from = (NewUser, CustomerUserRequest)
     suffixed = ("customer", "username")
     customer = fields.Identifier(required=True)
     username = fields.Identifier(required=True)
@@ -161,6 +175,7 @@ class CustomerUserCreateSchema(ResellerSuffix, UserDetails):
 class CustomerLookupSchema(ResellerSchema):
     """customer/get, customer/suspend, customer/resume."""
 
+    component = "CustomerLookup"
     customer_id = fields.ObjectIdText(data_key="customerId", required=True)
 
     @post_load
@@ -181,6 +196,8 @@ def nothing_to_change(names):
 class CustomerUpdateSchema(CustomerSettings):
     """customer/update: a customer's settings (its name cannot change)."""
 
+    component = "CustomerUpdate"
+    any_of_required = CUSTOMER_SETTINGS
     customer_id = fields.ObjectIdText(data_key="customerId", required=True)
 
     @validates_schema
@@ -197,6 +214,7 @@ class CustomerUpdateSchema(CustomerSettings):
 class ListSchema(ResellerSchema):
     """customer/list: a page in creation order."""
 
+    component = "CustomerList"
     limit = fields.WholeNumber(minimum=1, maximum=LIST_LIMIT_MAX, load_default=LIST_LIMIT_DEFAULT)
     after = fields.ObjectIdText()
 
@@ -208,12 +226,15 @@ class ListSchema(ResellerSchema):
 class UserListSchema(ListSchema):
     """user/list: a page of the reseller's users, or of one of its customers' users."""
 
+    component = "UserList"
     customer_id = fields.ObjectIdText(data_key="customerId")
 
 
 class UserLookupSchema(ResellerSchema):
     """user/get: a user by userId or by username (exactly one)."""
 
+    component = "UserLookup"
+    one_of_required = ("userId", "username")
     user_id = fields.ObjectIdText(data_key="userId")
     username = fields.Identifier()
 
@@ -232,6 +253,7 @@ class UserLookupSchema(ResellerSchema):
 class UserIdSchema(ResellerSchema):
     """user/suspend, user/resume."""
 
+    component = "UserId"
     user_id = fields.ObjectIdText(data_key="userId", required=True)
 
     @post_load
@@ -242,6 +264,9 @@ class UserIdSchema(ResellerSchema):
 class UserUpdateSchema(UserDetails):
     """user/update: a user's details and password (its username cannot change); clear removes optional ones."""
 
+    component = "UserUpdate"
+    # That no detail is both given and cleared is said in words: schemathesis cannot take it with this rule.
+    any_of_required = USER_DETAILS
     user_id = fields.ObjectIdText(data_key="userId", required=True)
     clear = fields.NameList(CLEARABLE)
 
@@ -264,17 +289,16 @@ class UserUpdateSchema(UserDetails):
 
 
 class Schemas:
-    """The endpoints' schemas, built once per app with the settings their rules depend on."""
+    """The endpoints' schemas, made once per app (on first use) with the settings their rules depend on."""
 
     def __init__(self, *, allow_private_push_targets=False, password_min_length=1):
-        users = {"allow_private_push_targets": allow_private_push_targets, "password_min_length": password_min_length}
-        self.customer_create = CustomerCreateSchema()
-        self.user_create = UserCreateSchema(**users)
-        self.customer_user_create = CustomerUserCreateSchema(**users)
-        self.customer_lookup = CustomerLookupSchema()
-        self.customer_update = CustomerUpdateSchema()
-        self.customer_list = ListSchema()
-        self.user_lookup = UserLookupSchema()
-        self.user_id = UserIdSchema()
-        self.user_list = UserListSchema()
-        self.user_update = UserUpdateSchema(**users)
+        self._settings = {"allow_private_push_targets": allow_private_push_targets,
+                          "password_min_length": password_min_length}
+        self._made = {}
+
+    def of(self, schema_class):
+        """The schema of this class for this app."""
+        made = self._made.get(schema_class)
+        if made is None:
+            made = self._made[schema_class] = schema_class(**self._settings)
+        return made

@@ -1,4 +1,4 @@
-"""The service layer on its own, with a repository of plain dicts in place of MongoDB."""
+"""The service layer on its own, with fakes of its ports (plain dicts) in place of MongoDB."""
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -6,6 +6,14 @@ import pytest
 from bson import ObjectId
 
 from app.adapters.passwords import Hasher
+from app.domain.commands import (
+    Credentials,
+    CustomerRequest,
+    CustomerUserRequest,
+    NewCustomer,
+    NewUser,
+    UserRequest,
+)
 from app.domain.exceptions import (
     AuthenticationFailed,
     CustomerExists,
@@ -15,106 +23,14 @@ from app.domain.exceptions import (
     TooManyFailures,
     UserExists,
 )
-from app.domain.model import (
-    AuditEntry,
-    Credentials,
-    CustomerRequest,
-    CustomerUserRequest,
-    Event,
-    FailedName,
-    IdempotencyKey,
-    NewCustomer,
-    NewUser,
-    Origin,
-    Reseller,
-    UserRequest,
-)
+from app.domain.model import AuditEntry, Event, IdempotencyKey, Origin, Reseller
 from app.domain.throttling import FailureLimits
-from app.service_layer import services
+from app.service_layer import audit, authentication, creates
+from tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 ORIGIN = Origin(client="192.0.2.1", request_id="r1")
 LIMITS = FailureLimits(per_client=3, per_reseller=5, window_seconds=900)
-
-
-class FakeRepository:
-    """The repository's contract over dicts: unique names and keys, failures counted only on the version read."""
-
-    def __init__(self, resellers=()):
-        self.resellers = {reseller.name: reseller for reseller in resellers}
-        self.failed_names = {}
-        self.customers, self.users, self.credits = {}, {}, []
-        self.known = set()
-        self.counts_to_lose = 0
-
-    def reseller_named(self, name):
-        return self.resellers.get(name)
-
-    def failed_name(self, name):
-        return self.failed_names.get(name, FailedName(name))
-
-    def count_failure(self, counted, failures, expires_at):
-        if self.counts_to_lose:
-            self.counts_to_lose -= 1
-            return False
-        stored = self.resellers.get(counted.name) if isinstance(counted, Reseller) else self.failed_name(counted.name)
-        if stored.failures_version != counted.failures_version:
-            return False
-        changed = replace(stored, failures=failures, failures_version=stored.failures_version + 1)
-        (self.resellers if isinstance(counted, Reseller) else self.failed_names)[counted.name] = changed
-        return True
-
-    def forget_failures(self, reseller_id, client=None):
-        for name, reseller in self.resellers.items():
-            if reseller.id == reseller_id:
-                kept = tuple(f for f in reseller.failures if client and f.client != client)
-                self.resellers[name] = replace(reseller, failures=kept, failures_version=reseller.failures_version + 1)
-
-    def note_known_client(self, reseller_id, client, at):
-        self.known.add((reseller_id, client))
-
-    def is_known_client(self, reseller_id, client, since):
-        return (reseller_id, client) in self.known
-
-    def add_customer(self, customer):
-        if any(c.name == customer.name or (customer.idempotency and c.idempotency and c.reseller_id == customer.reseller_id
-               and c.idempotency.key == customer.idempotency.key) for c in self.customers.values()):
-            raise CustomerExists(customer.name)
-        self.customers[customer.id] = customer
-
-    def add_user(self, user):
-        if any(u.username == user.username or (user.idempotency and u.idempotency and u.reseller_id == user.reseller_id
-               and u.idempotency.key == user.idempotency.key) for u in self.users.values()):
-            raise UserExists(user.username)
-        self.users[user.id] = user
-
-    def add_credit(self, entry):
-        self.credits.append(entry)
-
-    def customer_of(self, reseller_id, customer_id):
-        found = self.customers.get(customer_id)
-        return found if found and found.reseller_id == reseller_id else None
-
-    def customer_with_key(self, reseller_id, key):
-        return next((c for c in self.customers.values() if c.idempotency and c.idempotency.key == key), None)
-
-    def user_with_key(self, reseller_id, key):
-        return next((u for u in self.users.values() if u.idempotency and u.idempotency.key == key), None)
-
-
-class FakeUnitOfWork:
-    """Writes together undo each other's inserts when one fails, as a transaction would."""
-
-    def __init__(self, repository):
-        self.repository = repository
-
-    def together(self, write):
-        saved = (dict(self.repository.customers), dict(self.repository.users), list(self.repository.credits))
-        try:
-            return write(self.repository)
-        except BaseException:
-            self.repository.customers, self.repository.users, self.repository.credits = saved
-            raise
 
 
 class CountingHasher(Hasher):
@@ -143,12 +59,12 @@ def reseller(hasher):
 
 
 def uow_with(*resellers):
-    return FakeUnitOfWork(FakeRepository(resellers))
+    return FakeUnitOfWork(resellers)
 
 
 def authenticate(uow, hasher, password="pw", name="acme", client=ORIGIN.client, now=NOW):
-    return services.authenticate(Credentials(name, password), Origin(client), uow=uow, hasher=hasher,
-                                 clock=lambda: now, limits=LIMITS)
+    return authentication.authenticate(Credentials(name, password), Origin(client), uow=uow, hasher=hasher,
+                                       clock=lambda: now, limits=LIMITS)
 
 
 def test_the_right_password_of_an_active_reseller_authenticates(hasher, reseller):
@@ -164,7 +80,7 @@ def test_an_unknown_reseller_is_refused_and_its_failure_counted_like_a_known_one
     uow = uow_with()
     with pytest.raises(AuthenticationFailed):
         authenticate(uow, hasher, name="ghost")
-    assert [f.client for f in uow.repository.failed_name("ghost").failures] == [ORIGIN.client]
+    assert [f.client for f in uow.resellers.failed_name("ghost").failures] == [ORIGIN.client]
 
 
 def test_a_name_that_failed_too_often_is_refused_before_its_password_is_checked(hasher, reseller):
@@ -184,15 +100,15 @@ def test_a_success_forgets_the_failures_of_its_client_only(hasher, reseller):
         with pytest.raises(AuthenticationFailed):
             authenticate(uow, hasher, password="wrong", client=client)
     authenticate(uow, hasher, client="192.0.2.1")
-    assert [f.client for f in uow.repository.reseller_named("acme").failures] == ["192.0.2.2"]
+    assert [f.client for f in uow.resellers.named("acme").failures] == ["192.0.2.2"]
 
 
 def test_a_count_that_lost_a_race_is_checked_again_on_what_won(hasher, reseller):
     uow = uow_with(reseller)
-    uow.repository.counts_to_lose = 2
+    uow.resellers.counts_to_lose = 2
     with pytest.raises(AuthenticationFailed):
         authenticate(uow, hasher, password="wrong")
-    assert len(uow.repository.reseller_named("acme").failures) == 1
+    assert len(uow.resellers.named("acme").failures) == 1
 
 
 def test_the_ceiling_on_all_addresses_spares_a_client_that_authenticated_lately(hasher, reseller):
@@ -220,17 +136,17 @@ def test_a_user_for_a_customer_of_another_reseller_is_refused_before_any_hashing
     request = UserRequest(Credentials("acme", "pw"), ObjectId(), NewUser("u", "user pw", email="a@b.com"))
     hashed = hasher.hashed
     with pytest.raises(CustomerNotFound):
-        services.create_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
-    assert hasher.hashed == hashed and uow.repository.users == {}
+        creates.create_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
+    assert hasher.hashed == hashed and uow.users.stored == {}
 
 
 def test_a_user_is_stored_with_a_hash_of_its_password_its_resellers_ids_and_its_creation(hasher, reseller):
     uow = uow_with(reseller)
-    customer = services.create_customer(reseller, CustomerRequest(Credentials("acme", "pw"), NewCustomer("shop")),
+    customer = creates.create_customer(reseller, CustomerRequest(Credentials("acme", "pw"), NewCustomer("shop")),
                                         ORIGIN, None, uow=uow, clock=lambda: NOW)
     request = UserRequest(Credentials("acme", "pw"), customer.customer_id, NewUser("u", "user pw", email="a@b.com"))
-    created = services.create_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
-    user = uow.repository.users[created.user_id]
+    created = creates.create_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
+    user = uow.users.stored[created.user_id]
     assert hasher.verify(user.password_hash, "user pw")
     assert (user.customer_id, user.reseller_id, user.created) == (customer.customer_id, reseller.id,
                                                                    Event("user.create", NOW, ORIGIN))
@@ -239,7 +155,7 @@ def test_a_user_is_stored_with_a_hash_of_its_password_its_resellers_ids_and_its_
 def create_twice(uow, reseller, first_key, second_key, name="shop"):
     def create(key, customer_name):
         request = CustomerRequest(Credentials("acme", "pw"), NewCustomer(customer_name))
-        return services.create_customer(reseller, request, ORIGIN, key, uow=uow, clock=lambda: NOW)
+        return creates.create_customer(reseller, request, ORIGIN, key, uow=uow, clock=lambda: NOW)
 
     return create(first_key, "shop"), create(second_key, name)
 
@@ -264,19 +180,19 @@ def test_a_key_whose_customer_has_no_user_yet_is_in_flight(hasher, reseller):
     uow = uow_with(reseller)
     key = IdempotencyKey("k", "f")
     request = CustomerUserRequest(Credentials("acme", "pw"), NewCustomer("c"), NewUser("c", "p"), False)
-    uow.repository.add_customer(services.new_customer(request.customer, reseller, Event("x", NOW, ORIGIN), key=key))
+    uow.customers.add(creates.new_customer(request.customer, reseller, Event("x", NOW, ORIGIN), key=key))
     with pytest.raises(IdempotencyKeyInFlight):
-        services.create_customer_with_user(reseller, request, ORIGIN, key, uow=uow, hasher=hasher, clock=lambda: NOW)
+        creates.create_customer_with_user(reseller, request, ORIGIN, key, uow=uow, hasher=hasher, clock=lambda: NOW)
 
 
 def test_a_customer_and_user_are_written_together_or_not_at_all(hasher, reseller):
     uow = uow_with(reseller)
     taken = UserRequest(Credentials("acme", "pw"), ObjectId(), NewUser("taken", "p"))
-    uow.repository.add_user(services.new_user(taken.user, "hash", ObjectId(), reseller, Event("x", NOW, ORIGIN)))
+    uow.users.add(creates.new_user(taken.user, "hash", ObjectId(), reseller, Event("x", NOW, ORIGIN)))
     request = CustomerUserRequest(Credentials("acme", "pw"), NewCustomer("c"), NewUser("taken", "p"), True)
     with pytest.raises(UserExists):
-        services.create_customer_with_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
-    assert (uow.repository.customers, uow.repository.credits) == ({}, [])
+        creates.create_customer_with_user(reseller, request, ORIGIN, None, uow=uow, hasher=hasher, clock=lambda: NOW)
+    assert (uow.customers.stored, uow.credits.entries) == ({}, [])
 
 
 def test_a_customer_and_its_first_user_created_together_are_one_audit_entry():
@@ -285,7 +201,7 @@ def test_a_customer_and_its_first_user_created_together_are_one_audit_entry():
     entries = [AuditEntry(event, reseller_id, customer_id), AuditEntry(event, reseller_id, customer_id, user_id),
                AuditEntry(Event("customer.update", NOW + timedelta(seconds=1), ORIGIN, ("billing_type",)), reseller_id,
                           customer_id)]
-    trail = services.audit_trail(entries, limit=10)
+    trail = audit.newest_first(entries, limit=10)
     assert [(entry.event.action, entry.user_id) for entry in trail] == [("customer.update", None),
                                                                         ("customer-user.create", user_id)]
 

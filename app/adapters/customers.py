@@ -1,0 +1,92 @@
+"""The customers' store."""
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+
+from app.adapters.documents import (
+    CUSTOMER_FIELDS,
+    CUSTOMERS,
+    IDEMPOTENCY_INDEX,
+    IDEMPOTENCY_KEY,
+    WITHOUT_HISTORY,
+    customer_document,
+    customer_from,
+    history_push,
+)
+from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
+from app.domain import names
+from app.domain.exceptions import CustomerExists
+from app.domain.model import Customer, Event, Page
+
+
+class MongoCustomers:
+    """Customers: created once under a unique name, then read, changed, suspended and resumed by their reseller."""
+
+    def __init__(self, collections: Collections, binding: Binding = UNBOUND):
+        self._c = collections
+        self._binding = binding
+
+    def bound(self, binding: Binding) -> MongoCustomers:
+        return MongoCustomers(self._c, binding)
+
+    def add(self, customer: Customer) -> None:
+        """Store a new customer; raises CustomerExists when its name, or one that looks the same, is taken."""
+        insert(self._c.majority[CUSTOMERS], customer_document(customer), self._binding, CustomerExists)
+
+    def name_taken(self, name: str) -> bool:
+        """Tell whether a customer has this name, or one that looks the same."""
+        return self._c.customers.find_one({"nameKey": names.lookalike_key(name)}, {"_id": 1}) is not None
+
+    def of(self, reseller_id: ObjectId, customer_id: ObjectId) -> Customer | None:
+        """The customer with this id if it belongs to this reseller, else None."""
+        document = self._c.customers.find_one({"_id": customer_id, "resellerId": reseller_id}, WITHOUT_HISTORY,
+                                              session=self._binding.session)
+        return customer_from(document) if document else None
+
+    def with_key(self, reseller_id: ObjectId, key: str) -> Customer | None:
+        """The customer a request with this Idempotency-Key of this reseller created, or None."""
+        cursor = self._c.customers.find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key}, WITHOUT_HISTORY)
+        document = first(cursor.hint(IDEMPOTENCY_INDEX).limit(1))
+        return customer_from(document) if document else None
+
+    def with_id(self, customer_id: ObjectId) -> Customer | None:
+        """For operators: the customer with this id, whoever's it is."""
+        document = self._c.customers.find_one({"_id": customer_id}, WITHOUT_HISTORY)
+        return customer_from(document) if document else None
+
+    def named(self, name: str) -> Customer | None:
+        """For operators: the customer of this name, whoever's it is."""
+        document = self._c.customers.find_one({"name": names.as_stored(name)}, WITHOUT_HISTORY)
+        return customer_from(document) if document else None
+
+    def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int) -> Page:
+        """A page of the reseller's customers in creation order, after the customer with id after."""
+        query = {"resellerId": reseller_id, **after_id(after)}
+        return page(self._c.customers.find(query, WITHOUT_HISTORY).sort("_id", 1).limit(limit + 1), customer_from,
+                    limit)
+
+    def count_of(self, reseller_id: ObjectId) -> int:
+        """How many customers the reseller has."""
+        return self._c.customers.count_documents({"resellerId": reseller_id})
+
+    def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any],
+               event: Event) -> Customer | None:
+        """Set fields of the reseller's customer and record the event; the customer as changed, or None."""
+        stored = {CUSTOMER_FIELDS[key]: value for key, value in changes.items()}
+        changed = self._c.majority[CUSTOMERS].update_one({"_id": customer_id, "resellerId": reseller_id},
+                                                         {"$set": stored, **history_push(event)})
+        return self.of(reseller_id, customer_id) if changed.matched_count else None
+
+    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool, event: Event) -> Customer | None:
+        """Suspend or resume the reseller's customer, recording it only if it was the other way; the customer as it
+        now is, or None."""
+        self._c.majority[CUSTOMERS].update_one({"_id": customer_id, "resellerId": reseller_id, **other_way(active)},
+                                               {"$set": {"active": active}, **history_push(event)})
+        return self.of(reseller_id, customer_id)
+
+
+def other_way(active: bool) -> dict[str, Any]:
+    """The filter of a document whose active flag is not yet active (documents without one count as active)."""
+    return {"active": False} if active else {"active": {"$ne": False}}

@@ -1,0 +1,232 @@
+"""The stored documents: every collection and field name, and the mapping between documents and domain objects.
+
+Other parts of the platform (the SMPP server, the router, billing) read these documents: their shape is contract.
+Nothing outside the adapters knows a collection or a stored field name.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain import names
+from app.domain.model import (
+    AuditEntry,
+    CreditEntry,
+    Customer,
+    Event,
+    Failure,
+    IdempotencyKey,
+    Origin,
+    Reseller,
+    User,
+)
+
+RESELLERS = "resellers"
+CUSTOMERS = "customers"
+USERS = "users"
+CREDIT_TRANSACTIONS = "credit_transactions"
+KNOWN_CLIENTS = "reseller_known_clients"
+FAILED_NAMES = "failed_reseller_names"
+HISTORY_KEPT = 100
+
+# Fields an update may set, by the domain's attribute name.
+CUSTOMER_FIELDS = {
+    "integration_id": "integrationId",
+    "rotation_algorithm": "rotationAlgorithm",
+    "billing_type": "billingType",
+    "mo_charge": "moCharge",
+    "active": "active",
+}
+USER_FIELDS = {
+    "password_hash": "passwordHash",
+    "email": "email",
+    "phone_number": "phoneNumber",
+    "virtual_number": "virtualNumber",
+    "contact_name": "contactName",
+    "mo_push": "moPush",
+    "final_status_push": "finalStatusPush",
+    "swapping_source_address_allowed": "swappingSourceAddressAllowed",
+    "active": "active",
+}
+RESELLER_FIELDS = {"password_hash": "passwordHash", "active": "active", "free_credits": "freeCredits"}
+# Optional user fields: absent from the document when not set.
+OPTIONAL_USER_FIELDS = ("email", "phone_number", "virtual_number", "contact_name", "mo_push", "final_status_push")
+# What an audit event names: the API's parameter names, never a value (and never a password's).
+API_NAMES = {**CUSTOMER_FIELDS, **USER_FIELDS, **RESELLER_FIELDS, "password_hash": "password"}
+# What reads leave out: the change history (only the audit trail reads it), and a user's password hash.
+WITHOUT_HISTORY = {"history": 0}
+WITHOUT_SECRETS = {"history": 0, "passwordHash": 0}
+TRAIL_FIELDS = {"createdAt": 1, "createdBy": 1, "resellerId": 1, "customerId": 1}
+HISTORY_FIELDS = {"history": 1, "createdAt": 1, "createdBy": 1, "resellerId": 1, "customerId": 1}
+# The Idempotency-Key a document was created with: {"key": ..., "fingerprint": ...}, unique per reseller.
+IDEMPOTENCY = "idempotency"
+IDEMPOTENCY_KEY = "idempotency.key"
+IDEMPOTENCY_INDEX = "resellerId_1_idempotency.key_1"
+# Each collection's look-alike key (names.lookalike_key) of its name field, under a unique index.
+LOOKALIKE_KEYS = {RESELLERS: ("name", "nameKey"), CUSTOMERS: ("name", "nameKey"), USERS: ("username", "usernameKey")}
+
+
+def reseller_document(reseller: Reseller, created: Event) -> dict[str, Any]:
+    return {
+        "_id": reseller.id,
+        "name": reseller.name,
+        "nameKey": names.lookalike_key(reseller.name),
+        "passwordHash": reseller.password_hash,
+        "active": reseller.active,
+        "freeCredits": reseller.free_credits,
+        "createdAt": created.at,
+        "updatedAt": created.at,
+        "createdBy": creation_record(created),
+    }
+
+
+def customer_document(customer: Customer) -> dict[str, Any]:
+    document = {
+        "_id": customer.id,
+        "name": customer.name,
+        "nameKey": names.lookalike_key(customer.name),
+        "resellerId": customer.reseller_id,
+        "integrationId": customer.integration_id,
+        "rotationAlgorithm": customer.rotation_algorithm,
+        "billingType": customer.billing_type,
+        "moCharge": customer.mo_charge,
+        "credits": customer.credits,
+        "active": customer.active,
+        "createdAt": customer.created.at,
+        "createdBy": creation_record(customer.created),
+    }
+    return with_key(document, customer.idempotency)
+
+
+def user_document(user: User) -> dict[str, Any]:
+    document = {
+        "_id": user.id,
+        "username": user.username,
+        "usernameKey": names.lookalike_key(user.username),
+        "passwordHash": user.password_hash,
+        "customerId": user.customer_id,
+        "resellerId": user.reseller_id,
+        **{USER_FIELDS[key]: getattr(user, key) for key in OPTIONAL_USER_FIELDS if getattr(user, key) is not None},
+        "swappingSourceAddressAllowed": user.swapping_source_address_allowed,
+        "active": user.active,
+        "createdAt": user.created.at,
+        "createdBy": creation_record(user.created),
+    }
+    return with_key(document, user.idempotency)
+
+
+def credit_document(entry: CreditEntry) -> dict[str, Any]:
+    return {"_id": entry.id, "customerId": entry.customer_id, "amount": entry.amount, "reason": entry.reason,
+            "createdAt": entry.at}
+
+
+def with_key(document: dict[str, Any], key: IdempotencyKey | None) -> dict[str, Any]:
+    if key:
+        document[IDEMPOTENCY] = {"key": key.key, "fingerprint": key.fingerprint}
+    return document
+
+
+def stored_changes(fields: dict[str, str], changes: dict[str, Any]) -> dict[str, Any]:
+    """An update's $set and $unset (a change to None removes the field)."""
+    update: dict[str, Any] = {}
+    given = {fields[key]: value for key, value in changes.items() if value is not None}
+    cleared = {fields[key]: "" for key, value in changes.items() if value is None}
+    if given:
+        update["$set"] = given
+    if cleared:
+        update["$unset"] = cleared
+    return update
+
+
+def creation_record(created: Event) -> dict[str, Any]:
+    record = {"action": created.action, "client": created.origin.client}
+    if created.origin.request_id:
+        record["requestId"] = created.origin.request_id
+    return record
+
+
+def history_push(event: Event) -> dict[str, Any]:
+    """The $push that records an event in a document's history, which keeps the newest HISTORY_KEPT."""
+    entry = {"action": event.action, "at": event.at, "client": event.origin.client,
+             "fields": sorted(API_NAMES.get(name, name) for name in event.fields)}
+    if event.origin.request_id:
+        entry["requestId"] = event.origin.request_id
+    return {"$push": {"history": {"$each": [entry], "$slice": -HISTORY_KEPT}}}
+
+
+def failure_documents(failures: tuple[Failure, ...]) -> list[dict[str, Any]]:
+    return [{"client": failure.client, "at": failure.at} for failure in failures]
+
+
+def creation_event(document: dict[str, Any], default_action: str) -> Event:
+    created_by = document.get("createdBy", {})
+    origin = Origin(created_by.get("client", "unknown"), created_by.get("requestId"))
+    return Event(created_by.get("action", default_action), document["createdAt"], origin)
+
+
+def creation_entry(document: dict[str, Any], *, customer_id: Any = None, user_id: Any = None) -> AuditEntry:
+    action = "user.create" if user_id is not None else "customer.create"
+    return AuditEntry(creation_event(document, action), document["resellerId"], customer_id, user_id)
+
+
+def document_trail(document: dict[str, Any], *, customer_id: Any = None, user_id: Any = None) -> list[AuditEntry]:
+    """A document's creation and the changes in its history, as audit entries."""
+    default = "user.create" if user_id else "customer.create" if customer_id else "reseller.create"
+    trail = [AuditEntry(creation_event(document, default), document["resellerId"], customer_id, user_id)]
+    for entry in document.get("history", []):
+        event = Event(entry["action"], entry["at"], Origin(entry["client"], entry.get("requestId")),
+                      tuple(entry.get("fields", ())))
+        trail.append(AuditEntry(event, document["resellerId"], customer_id, user_id))
+    return trail
+
+
+def failures_from(document: dict[str, Any], field: str = "failures") -> tuple[Failure, ...]:
+    return tuple(Failure(failure["client"], failure["at"]) for failure in document.get(field, ()))
+
+
+def reseller_from(document: dict[str, Any]) -> Reseller:
+    return Reseller(
+        id=document["_id"],
+        name=document["name"],
+        password_hash=document["passwordHash"],
+        active=document["active"],
+        free_credits=document["freeCredits"],
+        created_at=document["createdAt"],
+        failures=failures_from(document, "authFailures"),
+        failures_version=document.get("authFailuresVersion", 0),
+    )
+
+
+def idempotency_from(document: dict[str, Any]) -> IdempotencyKey | None:
+    given = document.get(IDEMPOTENCY)
+    return IdempotencyKey(given["key"], given["fingerprint"]) if given else None
+
+
+def customer_from(document: dict[str, Any]) -> Customer:
+    return Customer(
+        id=document["_id"],
+        name=document["name"],
+        reseller_id=document["resellerId"],
+        integration_id=document["integrationId"],
+        rotation_algorithm=document["rotationAlgorithm"],
+        billing_type=document["billingType"],
+        mo_charge=document["moCharge"],
+        credits=document["credits"],
+        # Documents from before suspensions existed count as active.
+        active=document.get("active", True),
+        created=creation_event(document, "customer.create"),
+        idempotency=idempotency_from(document),
+    )
+
+
+def user_from(document: dict[str, Any]) -> User:
+    return User(
+        id=document["_id"],
+        username=document["username"],
+        customer_id=document["customerId"],
+        reseller_id=document["resellerId"],
+        created=creation_event(document, "user.create"),
+        **{key: document[USER_FIELDS[key]] for key in OPTIONAL_USER_FIELDS if USER_FIELDS[key] in document},
+        swapping_source_address_allowed=document.get("swappingSourceAddressAllowed", False),
+        active=document.get("active", True),
+        idempotency=idempotency_from(document),
+    )

@@ -1,0 +1,100 @@
+"""What every store shares: the collections, the write concern of announced writes, a write's binding to a
+transaction or an undo log, and paging."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from pymongo import WriteConcern
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from app.adapters.documents import (
+    CREDIT_TRANSACTIONS,
+    CUSTOMERS,
+    FAILED_NAMES,
+    KNOWN_CLIENTS,
+    RESELLERS,
+    USERS,
+)
+from app.domain.model import Page
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Writes whose success the service announces wait for a majority of the replica set: an acknowledged create
+# survives the failover that follows. Updates are an update then a read of the result, not findAndModify: the same
+# two steps on mongod, and SecantusDB's findAndModify scans the whole collection.
+MAJORITY = WriteConcern("majority")
+
+
+class Collections:
+    """The collections, made once: with the client's write concern, and (majority) for writes the service announces."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        self.resellers = database[RESELLERS]
+        self.customers = database[CUSTOMERS]
+        self.users = database[USERS]
+        self.credit_transactions = database[CREDIT_TRANSACTIONS]
+        self.known_clients = database[KNOWN_CLIENTS]
+        self.failed_names = database[FAILED_NAMES]
+        self.majority = {name: database.get_collection(name, write_concern=MAJORITY)
+                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS)}
+
+
+@dataclass
+class UndoLog:
+    """What a unit of work inserted on a server without transactions, to remove again if it fails."""
+
+    inserted: list[tuple[str, ObjectId]] = field(default_factory=list)
+
+    def undo(self, database: Database) -> None:
+        for collection, document_id in reversed(self.inserted):
+            try:
+                database[collection].delete_one({"_id": document_id})
+            except PyMongoError:
+                log.error("could not undo the insert of %s %s; remove it by hand", collection, document_id)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a store's writes go: into a session's transaction, or recorded in an undo log; neither by default."""
+
+    session: ClientSession | None = None
+    undo: UndoLog | None = None
+
+
+UNBOUND = Binding()
+
+
+def insert(collection: Collection, document: dict[str, Any], binding: Binding,
+           duplicate: Callable[[str], Exception]) -> None:
+    """Insert a document (majority write concern), raising duplicate(its name) when a unique index holds it already."""
+    try:
+        collection.insert_one(document, session=binding.session)
+    except DuplicateKeyError:
+        raise duplicate(document.get("name") or document.get("username") or "") from None
+    if binding.undo is not None:
+        binding.undo.inserted.append((collection.name, document["_id"]))
+
+
+def first(cursor: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    return next(iter(cursor), None)
+
+
+def after_id(after: ObjectId | None) -> dict[str, Any]:
+    return {"_id": {"$gt": after}} if after is not None else {}
+
+
+def page(cursor: Iterable[dict[str, Any]], build: Callable[[dict[str, Any]], Any], limit: int) -> Page:
+    """A page of at most limit items from a cursor asked for one more, which tells whether another page follows."""
+    items = [build(document) for document in cursor]
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(tuple(items), items[-1].id if more else None)

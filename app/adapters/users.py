@@ -1,0 +1,92 @@
+"""The users' store."""
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+
+from app.adapters.customers import other_way
+from app.adapters.documents import (
+    IDEMPOTENCY_INDEX,
+    IDEMPOTENCY_KEY,
+    USER_FIELDS,
+    USERS,
+    WITHOUT_SECRETS,
+    history_push,
+    stored_changes,
+    user_document,
+    user_from,
+)
+from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
+from app.domain import names
+from app.domain.exceptions import UserExists
+from app.domain.model import Event, Page, User
+
+
+class MongoUsers:
+    """Users of the resellers' customers: created once under a unique username, then read and changed; their
+    password hashes are written, never read back."""
+
+    def __init__(self, collections: Collections, binding: Binding = UNBOUND):
+        self._c = collections
+        self._binding = binding
+
+    def bound(self, binding: Binding) -> MongoUsers:
+        return MongoUsers(self._c, binding)
+
+    def add(self, user: User) -> None:
+        """Store a new user; raises UserExists when its username, or one that looks the same, is taken."""
+        insert(self._c.majority[USERS], user_document(user), self._binding, UserExists)
+
+    def username_taken(self, username: str) -> bool:
+        """Tell whether a user has this username, or one that looks the same."""
+        return self._c.users.find_one({"usernameKey": names.lookalike_key(username)}, {"_id": 1}) is not None
+
+    def of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
+        """The user with this id or username if it belongs to this reseller, else None."""
+        if user_id is not None:
+            document = self._c.users.find_one({"_id": user_id, "resellerId": reseller_id}, WITHOUT_SECRETS)
+        else:
+            # By its unique username alone (served by that index on every server), then checked for its reseller.
+            document = self._c.users.find_one({"username": names.as_stored(username or "")}, WITHOUT_SECRETS)
+        return user_from(document) if document and document["resellerId"] == reseller_id else None
+
+    def with_key(self, reseller_id: ObjectId, key: str) -> User | None:
+        """The user a request with this Idempotency-Key of this reseller created, or None."""
+        cursor = self._c.users.find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key}, WITHOUT_SECRETS)
+        document = first(cursor.hint(IDEMPOTENCY_INDEX).limit(1))
+        return user_from(document) if document else None
+
+    def with_id(self, user_id: ObjectId) -> User | None:
+        """For operators: the user with this id, whoever's it is."""
+        document = self._c.users.find_one({"_id": user_id}, WITHOUT_SECRETS)
+        return user_from(document) if document else None
+
+    def named(self, username: str) -> User | None:
+        """For operators: the user of this username, whoever's it is."""
+        document = self._c.users.find_one({"username": names.as_stored(username)}, WITHOUT_SECRETS)
+        return user_from(document) if document else None
+
+    def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
+                customer_id: ObjectId | None = None) -> Page:
+        """A page of the reseller's users (or of one customer's) in creation order, after the user with id after."""
+        owner = {"customerId": customer_id} if customer_id is not None else {"resellerId": reseller_id}
+        cursor = self._c.users.find({**owner, **after_id(after)}, WITHOUT_SECRETS).sort("_id", 1)
+        return page(cursor.limit(limit + 1), user_from, limit)
+
+    def count_of_customer(self, customer_id: ObjectId) -> int:
+        """How many users the customer has."""
+        return self._c.users.count_documents({"customerId": customer_id})
+
+    def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any], event: Event) -> User | None:
+        """Set (None: remove) fields of the reseller's user and record the event; the user as changed, or None."""
+        update = {**stored_changes(USER_FIELDS, changes), **history_push(event)}
+        changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id}, update)
+        return self.of(reseller_id, user_id=user_id) if changed.matched_count else None
+
+    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool, event: Event) -> User | None:
+        """Suspend or resume the reseller's user, recording it only if it was the other way; the user as it now is,
+        or None."""
+        self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id, **other_way(active)},
+                                           {"$set": {"active": active}, **history_push(event)})
+        return self.of(reseller_id, user_id=user_id)

@@ -1,0 +1,48 @@
+"""`audit show`: who created or changed what, when and from where."""
+import click
+
+from app.cli.common import command, existing, shown, the_one
+from app.service_layer import audit as trails
+from app.service_layer import lookups
+
+audit = click.Group("audit", help="Who created or changed what, when and from where.")
+AUDIT_LIMIT_MAX = 1000
+
+
+@command(audit, name="show")
+@click.option("--customer", "customer_name", help="events about the customer of this name or id")
+@click.option("--user", "username", help="events about the user of this username or id")
+@click.option("--reseller", "reseller_name", help="events of the reseller of this name")
+@click.option("--limit", type=click.IntRange(1, AUDIT_LIMIT_MAX), default=20, show_default=True)
+def show_audit(customer_name, username, reseller_name, limit, uow):
+    """Show the newest audit events about one customer, user or reseller, newest first."""
+    chosen = [(kind, value) for kind, value in (("customer", customer_name), ("user", username),
+                                                ("reseller", reseller_name)) if value]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --customer, --user, --reseller")
+    [(kind, value)] = chosen
+    if kind == "customer":
+        found = the_one(lookups.customers_named_or_with_id(value, uow=uow), kind, value)
+        trail = trails.customer_trail(found.id, limit, uow=uow)
+    elif kind == "user":
+        found = the_one(lookups.users_named_or_with_id(value, uow=uow), kind, value)
+        trail = trails.user_trail(found.id, limit, uow=uow)
+    else:
+        trail = trails.reseller_trail(existing(lookups.reseller_named(value, uow=uow), kind, value).id, limit, uow=uow)
+    if not trail:
+        click.echo(f"no audit events for {kind} {value}")
+    names = {}
+    for entry in trail:
+        if entry.reseller_id not in names:
+            owner = lookups.reseller_with_id(entry.reseller_id, uow=uow)
+            names[entry.reseller_id] = shown(owner.name) if owner else str(entry.reseller_id)
+        event = entry.event
+        parts = [shown(event.at), event.action, f"reseller {names[entry.reseller_id]}"]
+        parts += [f"{label} {value}" for label, value in (("customer", entry.customer_id), ("user", entry.user_id))
+                  if value]
+        if event.fields:
+            parts.append(f"changed {','.join(event.fields)}")
+        parts.append(f"from {shown(event.origin.client)}")
+        if event.origin.request_id:
+            parts.append(f"request {event.origin.request_id}")
+        click.echo("  ".join(parts))

@@ -1,0 +1,138 @@
+"""What the operators' commands share: the service's collaborators, a unit of work per command, failures as one
+line, who ran a command, and how stored values read on a terminal."""
+import functools
+import getpass
+import json
+import os
+import socket
+
+import click
+from bson import ObjectId
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
+
+import config
+from app.bootstrap import Provisioning, bootstrap
+from app.domain.exceptions import ResellerExists, ResellerNotFound
+from app.domain.model import Origin
+from app.domain.text import quoted
+
+LIST_LIMIT_MAX = 1000
+
+
+def tools() -> Provisioning:
+    """The service's collaborators: the ones the command was invoked with (tests), else built once from the
+    environment's configuration."""
+    context = click.get_current_context()
+    given = context.find_object(Provisioning)
+    if given is not None:
+        return given
+    root = context.find_root()
+    if "provisioning" not in root.meta:
+        try:
+            settings = config.from_environment()
+        except config.ConfigurationInvalid as error:
+            # The same one line gunicorn.conf.py and create_app stop on.
+            raise SystemExit(f"provisioning: configuration: {error}") from None
+        root.meta["provisioning"] = bootstrap(settings)
+    return root.meta["provisioning"]
+
+
+def command(group, name=None):
+    """A subcommand of group, run within a unit of work (passed as uow), whose expected failures end in one
+    clear line and exit status 1."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                with tools().unit_of_work() as uow:
+                    function(*args, uow=uow, **kwargs)
+            except ResellerExists as error:
+                raise click.ClickException(f"a reseller named {error} already exists") from None
+            except ResellerNotFound as error:
+                raise click.ClickException(f"there is no reseller named {error}") from None
+            except (ConnectionFailure, ExecutionTimeout):
+                raise click.ClickException("the database is unavailable (see MONGODB_URI)") from None
+
+        return group.command(name)(run)
+
+    return decorate
+
+
+def operator():
+    """The audit trail's origin of a command: who ran it, on which host."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = f"uid {os.getuid()}"
+    return Origin(client=f"cli {who}@{socket.gethostname()}")
+
+
+def new_password(variable):
+    """A password from the environment variable, or else from a hidden prompt that asks twice."""
+    return os.environ.get(variable) or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def shown(value):
+    """A stored value as a person reads it on a terminal: times in UTC, objects as JSON, booleans as true/false, and
+    no character that could move the cursor or reorder the line (written as an escape)."""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict) or value == "":
+        return quoted(json.dumps(value, ensure_ascii=False))
+    return quoted(str(value))
+
+
+def echo_fields(fields):
+    width = max(len(label) for label, _ in fields)
+    for label, value in fields:
+        click.echo(f"{label.ljust(width)}  {shown(value)}")
+
+
+def echo_rows(rows):
+    """Rows, the first a header, their columns aligned."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def echo_table(header, rows, found):
+    """Rows under a header, columns aligned, then how to ask for the next page when there is one."""
+    echo_rows([header, *rows])
+    if found.next_after:
+        click.echo(f"more: --after {found.next_after}")
+
+
+def existing(found, kind, name):
+    """The object found, or a one-line error saying there is none of that name."""
+    if found is None:
+        raise click.ClickException(f"there is no {kind} named {quoted(name)}")
+    return found
+
+
+def the_one(found, kind, name_or_id):
+    """The customer or user an operator named by id or name: the id wins, and a different one of that name is told."""
+    if not found:
+        raise click.ClickException(f"there is no {kind} named {quoted(name_or_id)} or with that id")
+    if len(found) > 1:
+        click.echo(f"note: {name_or_id} is the id of this {kind}; the {kind} of that name has id {found[1].id}",
+                   err=True)
+    return found[0]
+
+
+def page_after(after):
+    if after is None:
+        return None
+    if not ObjectId.is_valid(after):
+        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint="--after")
+    return ObjectId(after)
+
+
+def limit_option(function):
+    return click.option("--limit", type=click.IntRange(1, LIST_LIMIT_MAX), default=50, show_default=True)(function)
+
+
+def after_option(function):
+    return click.option("--after", help="the last id of the previous page")(function)

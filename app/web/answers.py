@@ -1,0 +1,186 @@
+"""The success answers: each shape defined once, and that one definition both makes the JSON of an answer and
+describes it in the OpenAPI document."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any
+
+from flask import Response
+
+from app.domain.model import Created, Page
+from app.web import examples
+from app.web.errors import DONE, answer
+from app.web.headers import REPLAYED_HEADER
+
+JSON = "application/json"
+OBJECT_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+TIME = {"type": "string", "format": "date-time"}
+STRING = {"type": "string"}
+BOOLEAN = {"type": "boolean"}
+INTEGER = {"type": "integer"}
+STATUS_DONE = {"type": "integer", "enum": [0]}
+PUSH = {"type": "object", "required": ["type"],
+        "properties": {"type": {"type": "string", "enum": ["URL", "EMAIL", "SMPP"]}, "data": {"type": "object"}}}
+
+
+def iso_time(moment: datetime) -> str:
+    """A stored time in ISO 8601, UTC, to the millisecond MongoDB keeps."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property of an object in answers: its name, its JSON Schema, how its value is read from the domain object,
+    and whether it is left out when that value is None."""
+
+    name: str
+    schema: dict[str, Any]
+    value: Callable[[Any], Any]
+    optional: bool = False
+
+
+def prop(name: str, schema: dict[str, Any], attribute: str, *, shown: Callable[[Any], Any] | None = None,
+         optional: bool = False) -> Property:
+    """A property read from an attribute of the domain object (dotted for a nested one), shown as it is or converted."""
+    read = attrgetter(attribute)
+    return Property(name, schema, (lambda obj: shown(read(obj))) if shown else read, optional)
+
+
+def optional_prop(name: str, schema: dict[str, Any], attribute: str) -> Property:
+    """A property absent from the answer when the domain object does not have it."""
+    return prop(name, schema, attribute, optional=True)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An object as answers show it (a customer, a user): named for the OpenAPI document's components."""
+
+    name: str
+    properties: tuple[Property, ...]
+    example: dict[str, Any]
+
+    def json(self, obj: Any) -> dict[str, Any]:
+        shown = {}
+        for one in self.properties:
+            value = one.value(obj)
+            if value is not None or not one.optional:
+                shown[one.name] = value
+        return shown
+
+    @property
+    def ref(self) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{self.name}"}
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False,
+                "required": [one.name for one in self.properties if not one.optional],
+                "properties": {one.name: one.schema for one in self.properties}}
+
+
+CUSTOMER = Shape("Customer", (
+    prop("id", OBJECT_ID, "id", shown=str),
+    prop("name", STRING, "name"),
+    prop("integrationId", STRING, "integration_id"),
+    prop("rotationAlgorithm", {"type": "string", "enum": ["CONVERSATION", "MAX_ROTATION"]}, "rotation_algorithm"),
+    prop("billingType", {"type": "string", "enum": ["PRE_PAID", "POST_PAID"]}, "billing_type"),
+    prop("moCharge", {"type": "integer", "minimum": 0}, "mo_charge"),
+    prop("credits", INTEGER, "credits"),
+    prop("active", BOOLEAN, "active"),
+    prop("createdAt", TIME, "created.at", shown=iso_time),
+), example=examples.CUSTOMER)
+
+USER = Shape("User", (
+    prop("id", OBJECT_ID, "id", shown=str),
+    prop("username", STRING, "username"),
+    prop("customerId", OBJECT_ID, "customer_id", shown=str),
+    optional_prop("email", STRING, "email"),
+    optional_prop("phoneNumber", STRING, "phone_number"),
+    optional_prop("virtualNumber", STRING, "virtual_number"),
+    optional_prop("contactName", STRING, "contact_name"),
+    optional_prop("moPush", PUSH, "mo_push"),
+    optional_prop("finalStatusPush", PUSH, "final_status_push"),
+    prop("swappingSourceAddressAllowed", BOOLEAN, "swapping_source_address_allowed"),
+    prop("active", BOOLEAN, "active"),
+    prop("createdAt", TIME, "created.at", shown=iso_time),
+), example=examples.USER)
+SHAPES = (CUSTOMER, USER)
+
+
+@dataclass(frozen=True)
+class Success:
+    """A success answer: its HTTP code, what it means, the properties beside status 0 (JSON Schema), an example, and
+    how the view's result becomes them."""
+
+    code: int
+    description: str
+    properties: dict[str, dict[str, Any]]
+    example: dict[str, Any]
+    body: Callable[[Any], dict[str, Any]] = field(repr=False)
+    status_first: bool = True
+    headers: Callable[[Any], dict[str, str] | None] = field(default=lambda result: None, repr=False)
+
+    def __call__(self, result: Any = None) -> Response:
+        """The answer to a request, made from the view's result."""
+        made = self.body(result)
+        return answer({"status": DONE, **made} if self.status_first else {**made, "status": DONE}, self.code,
+                      self.headers(result))
+
+    def response(self) -> dict[str, Any]:
+        """This answer in the OpenAPI document."""
+        schema = {"type": "object", "additionalProperties": False, "required": ["status", *self.properties],
+                  "properties": {"status": STATUS_DONE, **self.properties}}
+        example = {"status": 0, **self.example} if self.status_first else {**self.example, "status": 0}
+        return {"description": self.description, "content": {JSON: {"schema": schema, "example": example}}}
+
+
+def one(name: str, shape: Shape, description: str) -> Success:
+    """200 with one object under name."""
+    return Success(200, description, {name: shape.ref}, {name: shape.example}, lambda found: {name: shape.json(found)})
+
+
+def page_of(name: str, shape: Shape, description: str) -> Success:
+    """200 with a page of objects under name, and the id to ask the next page after."""
+    def body(found: Page) -> dict[str, Any]:
+        return {name: [shape.json(item) for item in found.items],
+                "next": str(found.next_after) if found.next_after else None}
+
+    return Success(200, description, {name: {"type": "array", "items": shape.ref}, "next": NEXT},
+                   {name: [shape.example], "next": None}, body)
+
+
+NEXT = {"type": "string", "nullable": True, "pattern": "^[0-9a-f]{24}$",
+        "description": "the id to give as after for the next page; null on the last page"}
+
+
+def created(ids: dict[str, tuple[str, str, Callable[[Created], Any]]]) -> Success:
+    """201 with the ids a create made (by name: description, example, how it is read), marked Idempotent-Replayed
+    when they are an earlier request's."""
+    properties = {name: {**OBJECT_ID, "description": description} for name, (description, _, _) in ids.items()}
+    example = {name: value for name, (_, value, _) in ids.items()}
+
+    def body(outcome: Created) -> dict[str, Any]:
+        return {name: str(read(outcome)) for name, (_, _, read) in ids.items()}
+
+    def headers(outcome: Created) -> dict[str, str] | None:
+        return {REPLAYED_HEADER: "true"} if outcome.replayed else None
+
+    return Success(201, "created (status 0)", properties, example, body, status_first=False, headers=headers)
+
+
+DRY_RUN_PASSED = Success(200, "dryRun=true: the create would succeed; nothing was written (status 0)",
+                         {"dryRun": {"type": "boolean", "enum": [True]}}, {"dryRun": True}, lambda _: {"dryRun": True})
+CREATED_CUSTOMER = created({"id": ("the customer's id", examples.CUSTOMER_ID, attrgetter("customer_id"))})
+CREATED_USER = created({"id": ("the user's id", examples.USER_ID, attrgetter("user_id"))})
+CREATED_CUSTOMER_WITH_USER = created({
+    "id": ("the user's id", "6b08957edae25ef41902996d", attrgetter("user_id")),
+    "customerId": ("the customer's id", "6b08957edae25ef41902996b", attrgetter("customer_id")),
+})
+ONE_CUSTOMER = one("customer", CUSTOMER, "the customer (status 0)")
+ONE_USER = one("user", USER, "the user (status 0)")
+CUSTOMER_PAGE = page_of("customers", CUSTOMER, "a page of customers (status 0)")
+USER_PAGE = page_of("users", USER, "a page of users (status 0)")
+HEALTHY = Success(200, "up", {"database": {"type": "string", "enum": ["up"]}}, {"database": "up"},
+                  lambda _: {"database": "up"})

@@ -1,0 +1,15 @@
+"""The examples the OpenAPI document shows, as the README's."""
+
+CREDENTIALS = {"resellerName": "acme", "resellerPassword": "s3cret-Reseller"}
+CUSTOMER_ID = "6b08957e7265435a2da2e472"
+USER_ID = "6b08957edae25ef41902996a"
+REQUEST_ID = "9e8d648b432d4372883cafa3e0405e6b"
+CREATED_AT = "2026-11-26T20:59:27.426Z"
+URL_PUSH = {"type": "URL", "data": {"url": "https://push.example.com/mo"}}
+CUSTOMER = {"id": CUSTOMER_ID, "name": "example-shop", "integrationId": "", "rotationAlgorithm": "MAX_ROTATION",
+            "billingType": "PRE_PAID", "moCharge": 42, "credits": 0, "active": True, "createdAt": CREATED_AT}
+USER = {"id": USER_ID, "username": "jdoe", "customerId": CUSTOMER_ID, "email": "john@doe.com",
+        "phoneNumber": "+48 999 444 111", "moPush": URL_PUSH, "swappingSourceAddressAllowed": True,
+        "active": True, "createdAt": CREATED_AT}
+CUSTOMER_LOOKUP = {**CREDENTIALS, "customerId": CUSTOMER_ID}
+USER_LOOKUP = {**CREDENTIALS, "userId": USER_ID}
