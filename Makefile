@@ -1,10 +1,10 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test lint typecheck bench profile
+.PHONY: help install run test test-fast lint typecheck bench profile
 
 help: ## what each target does
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 20
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
 
 install: $(VENV)/installed ## a .venv with the pinned dependencies (fast when done)
 
@@ -19,10 +19,13 @@ run: install ## serve on 127.0.0.1, port PORT (8080); starts the embedded databa
 test: install ## the whole test suite (MONGODB_URI=... make test runs it against that server)
 	$(PYTHON) -m pytest
 
+test-fast: install ## every tier but system (unit, api, storage, cli): no gunicorn, nginx or browser
+	$(PYTHON) -m pytest tests/unit tests/api tests/storage tests/cli
+
 lint: install ## ruff on the code and the tests
 	$(VENV)/bin/ruff check .
 
-typecheck: install ## mypy on app/ (the service layer, adapters and domain fully annotated)
+typecheck: install ## mypy on app/ and the service tests' fakes (checked against the same ports as the stores)
 	$(VENV)/bin/mypy
 
 bench: install ## each endpoint under load beside its floors; writes docs/performance.md

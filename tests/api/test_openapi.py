@@ -1,0 +1,182 @@
+"""The OpenAPI document, and schemathesis fuzzing the service against it with valid and invalid data."""
+import re
+import uuid
+
+import jsonschema_rs
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.specs.openapi.formats import unregister_string_format
+
+from app.domain import text
+from app.web import fields, patterns
+from app.web.schemas import CLEARABLE
+from tests.support.apps import RESELLER, app_for
+
+FUZZ_EXAMPLES = 60
+# The document's format for names of one writing system, as schemathesis is to draw them. None has "@": a name with
+# one must end with "@" and the caller's reseller name, which no schema can say.
+SINGLE_SCRIPT = st.from_regex(
+    r"[A-Za-z0-9._-]{1,40}|[а-яА-ЯёЁ0-9._-]{1,40}|[α-ρσ-ωΑ-ΡΣ-Ω0-9._-]{1,40}|[一-龥ぁ-んァ-ヶA-Za-z0-9]{1,40}", fullmatch=True)
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          negative_data_rejection, positive_data_acceptance]
+
+
+def given_and_cleared(body):
+    """Whether a user/update body gives a detail and clears it too: the rule its description states in words."""
+    clear = body.get("clear")
+    names = clear if isinstance(clear, list) else str(clear or "").split(",")
+    cleared = {name.strip() for name in names if isinstance(name, str)}
+    return any(body.get(name) not in (None, "") for name in cleared & set(CLEARABLE))
+
+
+def as_known(case, known):
+    """A valid case made to reach the database: known credentials and customer, and a fresh Idempotency-Key (a key
+    used before with other parameters is refused, as it should be)."""
+    case.body.update({key: value for key, value in known.items() if key in case.body or key in RESELLER})
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+
+
+@pytest.fixture
+def single_script_names():
+    schemathesis.openapi.format(patterns.NAME_FORMAT, SINGLE_SCRIPT)
+    yield
+    unregister_string_format(patterns.NAME_FORMAT)
+
+
+@pytest.mark.usefixtures("single_script_names")
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_generated_request_makes_the_service_fail_or_break_its_document(app, reseller, customer_of, mode):
+    known = {**RESELLER, "customerId": customer_of("fuzz-customer")}
+    schema = schemathesis.openapi.from_wsgi("/services/rest/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 14
+    for operation in operations:
+        if mode is GenerationMode.NEGATIVE and operation.method.upper() == "GET":
+            continue  # health takes no input to get wrong
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def fuzz(case):
+            if isinstance(case.body, dict) and mode is GenerationMode.POSITIVE:
+                assume(not given_and_cleared(case.body))
+                as_known(case, known)
+            case.call_and_validate(checks=CHECKS)
+
+        fuzz()
+
+
+def test_the_document_is_served_and_names_every_endpoint_and_status(client):
+    document = client.get("/services/rest/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    for path in ("/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"):
+        operation = paths[path]["post"]
+        assert set(operation["requestBody"]["content"]) == {
+            "application/x-www-form-urlencoded", "multipart/form-data", "application/json"}
+        assert {"201", "400", "401", "409", "413", "415", "422", "429", "500", "503"} <= set(operation["responses"])
+    statuses = {status for operation in (paths[p]["post"] for p in paths if p.endswith("/create"))
+                for response in operation["responses"].values()
+                for status in response["content"]["application/json"]["schema"].get("allOf", [{}, {}])[1]
+                .get("properties", {}).get("status", {}).get("enum", [])}
+    assert statuses == {1, 2, 3, 4, 5, 6, 7, 8, 98, 99}
+
+
+def test_the_document_is_built_from_the_schemas_the_endpoints_use(client):
+    schemas = client.get("/services/rest/openapi.json").json["components"]["schemas"]
+    assert schemas["UserCreate"]["properties"]["phoneNumber"]["pattern"] == "^[+ 0-9]*[0-9][+ 0-9]*$"
+    assert set(schemas["CustomerUserCreate"]["required"]) == {
+        "resellerName", "resellerPassword", "customer", "username", "password", "applyFreeCredits"}
+
+
+def test_the_name_pattern_refuses_the_characters_of_the_bmp_that_names_refuse(client):
+    pattern = re.compile(client.get("/services/rest/openapi.json").json["components"]["schemas"]["Name"]["pattern"])
+    for code in range(0x10000):
+        if not 0xD800 <= code <= 0xDFFF:
+            character = chr(code)
+            assert bool(pattern.match(character)) is not bool(text.text_problems(character, allow_whitespace=False))
+
+
+def test_the_reseller_name_pattern_refuses_what_the_service_refuses_in_a_reseller_name(client):
+    pattern = re.compile(client.get("/services/rest/openapi.json").json["components"]["schemas"]["ResellerName"]["pattern"])
+    field = fields.Identifier(forbidden="@")
+    for code in range(0x10000):
+        if not 0xD800 <= code <= 0xDFFF:
+            try:
+                field.deserialize(chr(code))
+                refused = False
+            except ValidationError:
+                refused = True
+            assert bool(pattern.match(chr(code))) is not refused, hex(code)
+
+
+def as_json_schema(schema):
+    """An OpenAPI 3.0 schema as JSON Schema: nullable spelled as a type of its own."""
+    if isinstance(schema, list):
+        return [as_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: as_json_schema(value) for key, value in schema.items() if key != "nullable"}
+    return {"anyOf": [converted, {"type": "null"}]} if schema.get("nullable") else converted
+
+
+def test_every_example_in_the_document_keeps_to_its_schema(client):
+    document = client.get("/services/rest/openapi.json").json
+    components = as_json_schema(document["components"])
+    for operation in (operation for operations in document["paths"].values() for operation in operations.values()):
+        contents = [*operation.get("requestBody", {}).get("content", {}).values(),
+                    *(content for response in operation["responses"].values()
+                      for content in response.get("content", {}).values())]
+        for content in contents:
+            schema = {**as_json_schema(content["schema"]), "components": components}
+            jsonschema_rs.Draft4Validator(schema).validate(content["example"])
+
+
+def test_json_comes_first_and_each_form_has_a_schema_of_its_own(client):
+    document = client.get("/services/rest/openapi.json").json
+    for operation in (operations["post"] for operations in document["paths"].values() if "post" in operations):
+        content = operation["requestBody"]["content"]
+        assert list(content) == ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+        assert len({media["schema"]["$ref"] for media in content.values()}) == 3
+
+
+def test_every_operation_has_an_id_a_tag_a_summary_and_a_description(client):
+    document = client.get("/services/rest/openapi.json").json
+    operations = [operation for operations in document["paths"].values() for operation in operations.values()]
+    assert len({operation["operationId"] for operation in operations}) == len(operations) == 14
+    assert all(operation["tags"] and operation["summary"] for operation in operations)
+    assert all(operation.get("description") for operation in operations if operation["operationId"] != "health")
+    assert document["servers"] == [{"url": "/", "description": "this service"}]
+
+
+def test_the_creates_document_the_defaults_the_service_applies(client):
+    schemas = client.get("/services/rest/openapi.json").json["components"]["schemas"]
+    defaults = {key: value.get("default") for key, value in schemas["CustomerCreate"]["properties"].items()}
+    assert defaults | {"integrationId": "", "rotationAlgorithm": "MAX_ROTATION", "billingType": "POST_PAID",
+                       "moCharge": 0, "dryRun": False} == defaults
+    assert schemas["CustomerCreateForm"]["properties"]["moCharge"]["default"] == "0"
+    assert schemas["CustomerList"]["properties"]["limit"]["default"] == 50
+    assert schemas["UserCreate"]["properties"]["swappingSourceAddressAllowed"]["default"] is False
+
+
+@pytest.mark.parametrize("minimum", [1, 12])
+def test_the_document_gives_the_platforms_minimum_for_user_passwords(database_uri, minimum):
+    client = app_for(database_uri, USER_PASSWORD_MIN_LENGTH=minimum).test_client()
+    schemas = client.get("/services/rest/openapi.json").json["components"]["schemas"]
+    assert schemas["UserCreate"]["properties"]["password"]["minLength"] == minimum
+    assert schemas["UserUpdateForm"]["properties"]["password"]["anyOf"][0]["minLength"] == minimum
