@@ -10,7 +10,7 @@ import config
 from app import cli, logs
 from app.bootstrap import bootstrap
 from app.web import access, docs, errors, metrics
-from app.web.endpoints import api
+from app.web.openapi import api
 from app.web.schemas import Schemas
 
 log = logging.getLogger(__name__)

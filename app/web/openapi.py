@@ -11,10 +11,12 @@ import json
 
 from apispec import APISpec
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
+from flask import current_app
 
 from app.web import errors, examples, headers, patterns
 from app.web.answers import SHAPES
-from app.web.endpoint import Endpoint, api
+from app.web.endpoint import Endpoint
+from app.web.endpoints import api
 
 JSON = "application/json"
 # Form variants of a body get component names of their own: a generator picks the body's form by its type.
@@ -36,36 +38,6 @@ NAME_RULE = ("1 to 128 characters: no whitespace, control or invisible formattin
              "Cyrillic or Greek; Latin with Han, Kana or Hangul is fine); stored in NFC, and the length counts "
              "the name in NFC.")
 
-PARAMETERS = {
-    "resellerName": "the calling reseller's name (no '@')",
-    "resellerPassword": "the calling reseller's password",
-    "name": "the customer's name, unique across all resellers; one that contains '@' must end with '@' and the "
-            "reseller's name (customer@reseller)",
-    "customer": "the new customer's name, as name in customer/create; phone apps send customer@reseller",
-    "username": "the user's name, unique across all resellers; one that contains '@' must end with '@' and the "
-                "reseller's name",
-    "password": "the user's password, stored only as an argon2id hash",
-    "integrationId": "the reseller's own reference for the customer",
-    "rotationAlgorithm": "how the customer's sender numbers rotate",
-    "billingType": "whether the customer pays before or after sending",
-    "moCharge": "what a mobile-originated message costs the customer, 0 to 1,000,000,000",
-    "customerId": "the id of one of the reseller's customers",
-    "userId": "the id of one of the reseller's users",
-    "email": "the user's email address",
-    "phoneNumber": "the user's phone number",
-    "virtualNumber": "the user's virtual number",
-    "contactName": "the name of the person to contact, up to 256 characters",
-    "moPush": "where the platform pushes the user's mobile-originated messages",
-    "finalStatusPush": "where the platform pushes the final statuses of the user's messages",
-    "swappingSourceAddressAllowed": "whether the user may send with another source address",
-    "applyFreeCredits": "true: credit the new customer with the reseller's free credits",
-    "dryRun": "true: check everything the create would (validation, credentials, free names, the customer) and write "
-              "nothing; the answer is 200 with dryRun true",
-    "limit": "how many to answer at most, 1 to 100",
-    "after": "the next of the previous page (the last id it held); none: the first page",
-    "clear": "optional details to remove, by name, separated by commas (in JSON also a list); a detail cannot be "
-             "given and cleared at once",
-}
 IDEMPOTENCY_KEY = {
     "in": "header", "name": headers.IDEMPOTENCY_HEADER, "required": False,
     "description": "retry safely: a repeat with the same key gets the first answer",
@@ -103,10 +75,10 @@ def parameter(spec, field, *, form):
         rule = {"$ref": f"#/components/schemas/{name}"}
     if field.required:
         # Siblings of a reference are ignored in OpenAPI 3.0: a name's component describes it.
-        return rule if "$ref" in rule else {**rule, "description": PARAMETERS[key]}
+        return rule if "$ref" in rule else {**rule, "description": field.metadata["doc"]}
     choices = rule.get("anyOf", rule.get("oneOf")) if set(rule) in ({"anyOf"}, {"oneOf"}) else [rule]
     described: dict[str, object] = {"anyOf": [*choices, {"type": "string", "maxLength": 0}],
-                                     "description": PARAMETERS[key]}
+                                     "description": field.metadata["doc"]}
     if not form:
         described["nullable"] = True
     if isinstance(field.load_default, int):
@@ -179,6 +151,11 @@ def as_form(example):
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in example.items()}
 
 
+def view() -> dict:
+    """GET /services/rest/openapi.json: the document, for this platform's shortest user password."""
+    return document(current_app.config["USER_PASSWORD_MIN_LENGTH"])
+
+
 @functools.cache
 def document(password_min_length: int = 1) -> dict:
     """The whole OpenAPI document as a dict, for the platform's shortest user password; built once per process."""
@@ -197,8 +174,6 @@ def document(password_min_length: int = 1) -> dict:
 @functools.cache
 def contract_document() -> dict:
     """The OpenAPI document of the contract as it stands (a user's password of 1 character or more)."""
-    import app.web.endpoints  # noqa: F401  (declares every endpoint on api)
-
     spec = APISpec(
         title="Provisioning service",
         version="1",
@@ -283,3 +258,6 @@ def error_responses(conditions):
         str(code): error(statuses, "; ".join(descriptions), messages[0], RETRY_AFTER if code in (429, 503) else None)
         for code, (statuses, descriptions, messages) in sorted(by_code.items())
     }
+
+
+api.add_url_rule("/openapi.json", "openapi_document", view, methods=["GET"], provide_automatic_options=False)

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.formats import unregister_string_format
 
 from app.domain import text
 from app.web import fields, patterns
-from app.web.schemas import CLEARABLE
+from app.web.schemas.users import CLEARABLE
 from tests.support.apps import RESELLER, app_for
 
 FUZZ_EXAMPLES = 60

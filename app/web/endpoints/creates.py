@@ -7,7 +7,7 @@ from app.web import examples
 from app.web.answers import CREATED_CUSTOMER, CREATED_CUSTOMER_WITH_USER, CREATED_USER, DRY_RUN_PASSED
 from app.web.endpoint import Call, api
 from app.web.endpoints.errors import CREATE, CUSTOMERS, USERS
-from app.web.schemas import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
+from app.web.schemas.creates import CustomerCreateSchema, CustomerUserCreateSchema, UserCreateSchema
 
 
 @api.declare(

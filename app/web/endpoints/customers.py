@@ -7,7 +7,7 @@ from app.web import examples
 from app.web.answers import CUSTOMER_PAGE, ONE_CUSTOMER
 from app.web.endpoint import Call, api
 from app.web.endpoints.errors import CUSTOMERS, READ
-from app.web.schemas import CustomerLookupSchema, CustomerUpdateSchema, ListSchema
+from app.web.schemas.customers import CustomerListSchema, CustomerLookupSchema, CustomerUpdateSchema
 
 
 @api.declare(
@@ -22,7 +22,7 @@ def customer_get(call: Call) -> Response:
     "customer/list", operation_id="customerList", tag=CUSTOMERS,
     summary="The reseller's customers, a page at a time in creation order",
     description="Answers a page of the calling reseller's customers; next is the after of the following page.",
-    request=ListSchema, answers=(CUSTOMER_PAGE,), errors=READ, example={**examples.CREDENTIALS, "limit": 20})
+    request=CustomerListSchema, answers=(CUSTOMER_PAGE,), errors=READ, example={**examples.CREDENTIALS, "limit": 20})
 def customer_list(call: Call) -> Response:
     return CUSTOMER_PAGE(customers.customers_of(call.reseller.id, call.checked, uow=call.uow))
 

@@ -1,7 +1,6 @@
-"""The service itself: whether it and its database answer, and its OpenAPI document."""
-from flask import Response, current_app
+"""The service itself: whether it and its database answer."""
+from flask import Response
 
-from app.web import openapi
 from app.web.answers import HEALTHY
 from app.web.endpoint import api, provisioning
 
@@ -14,7 +13,3 @@ def health() -> Response:
         uow.ping()
     return HEALTHY()
 
-
-@api.get("/openapi.json", provide_automatic_options=False)
-def openapi_document() -> dict:
-    return openapi.document(current_app.config["USER_PASSWORD_MIN_LENGTH"])

@@ -7,7 +7,7 @@ from app.web import examples
 from app.web.answers import ONE_USER, USER_PAGE
 from app.web.endpoint import Call, api
 from app.web.endpoints.errors import READ, USERS
-from app.web.schemas import UserIdSchema, UserListSchema, UserLookupSchema, UserUpdateSchema
+from app.web.schemas.users import UserIdSchema, UserListSchema, UserLookupSchema, UserUpdateSchema
 
 
 @api.declare(

@@ -1,0 +1,106 @@
+"""A user's parameters: its details, which user, a page of users, a change."""
+from marshmallow import ValidationError, post_load, validates, validates_schema
+
+from app.domain import passwords
+from app.domain.commands import UserChange, UserLookup
+from app.web import fields
+from app.web.schemas import parameters
+from app.web.schemas.base import ResellerSchema, nothing_to_change
+from app.web.schemas.customers import PageSchema
+from app.web.schemas.parameters import described
+
+CLEARABLE = {"virtualNumber": "virtual_number", "contactName": "contact_name", "moPush": "mo_push",
+             "finalStatusPush": "final_status_push"}
+USER_DETAILS = ("password", "email", "phoneNumber", "virtualNumber", "contactName", "moPush", "finalStatusPush",
+                "swappingSourceAddressAllowed", "clear")
+
+
+class UserDetails(ResellerSchema):
+    """A user's details, as the creates take them and user/update changes them; push configs may point at private
+    addresses, and passwords be shorter than the platform's minimum, only where the platform allows it."""
+
+    password = parameters.password()
+    email = parameters.email()
+    phone_number = parameters.phone_number()
+    virtual_number = fields.PhoneNumber(data_key="virtualNumber", **described("the user's virtual number"))
+    contact_name = fields.Text(data_key="contactName", max_length=256,
+                               **described("the name of the person to contact, up to 256 characters"))
+    mo_push = fields.PushConfig(data_key="moPush",
+                                **described("where the platform pushes the user's mobile-originated messages"))
+    final_status_push = fields.PushConfig(data_key="finalStatusPush", **described(
+        "where the platform pushes the final statuses of the user's messages"))
+    swapping_source_address_allowed = fields.Flag(data_key="swappingSourceAddressAllowed", **described(
+        "whether the user may send with another source address"))
+
+    @validates("password")
+    def long_enough(self, value, data_key):
+        weak = passwords.weakness(value, self.password_min_length, refuse_common=False)
+        if weak:
+            raise ValidationError(weak)
+
+
+class UserListSchema(PageSchema):
+    """user/list: a page of the reseller's users, or of one of its customers' users."""
+
+    component = "UserList"
+    customer_id = parameters.customer_id()
+
+
+class UserLookupSchema(ResellerSchema):
+    """user/get: a user by userId or by username (exactly one)."""
+
+    component = "UserLookup"
+    one_of_required = ("userId", "username")
+    user_id = parameters.user_id()
+    username = parameters.username()
+
+    @validates_schema
+    def exactly_one(self, data, **kwargs):
+        given = [name for name in ("user_id", "username") if name in data]
+        if len(given) != 1:
+            message = "give userId or username, not both" if given else "is required (or username)"
+            raise ValidationError({"userId": [message]})
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return UserLookup(self.credentials(data), data.get("user_id"), data.get("username"))
+
+
+class UserIdSchema(ResellerSchema):
+    """user/suspend, user/resume."""
+
+    component = "UserId"
+    user_id = parameters.user_id(required=True)
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return UserLookup(self.credentials(data), data["user_id"])
+
+
+class UserUpdateSchema(UserDetails):
+    """user/update: a user's details and password (its username cannot change); clear removes optional ones."""
+
+    component = "UserUpdate"
+    # That no detail is both given and cleared is said in words: schemathesis cannot take it with this rule.
+    any_of_required = USER_DETAILS
+    user_id = parameters.user_id(required=True)
+    clear = fields.NameList(CLEARABLE, **described(
+        "optional details to remove, by name, separated by commas (in JSON also a list); a detail cannot be given and "
+        "cleared at once"))
+
+    @validates_schema
+    def changes_something(self, data, **kwargs):
+        cleared = {CLEARABLE[name] for name in data.get("clear", ())}
+        both = sorted(str(self.fields[name].data_key) for name in cleared & set(data))
+        if both:
+            raise ValidationError({key: ["is both given and cleared"] for key in both})
+        if not set(data) - {"reseller_name", "reseller_password", "user_id", "clear"} and not cleared:
+            nothing_to_change(USER_DETAILS)
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        credentials = self.credentials(data)
+        user_id = data.pop("user_id")
+        cleared = tuple(CLEARABLE[name] for name in data.pop("clear", ()))
+        password = data.pop("password", None)
+        return UserChange(credentials, user_id, data, cleared, password)
