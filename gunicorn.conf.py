@@ -36,7 +36,7 @@ from pymongo import MongoClient  # noqa: E402
 from pymongo.errors import PyMongoError  # noqa: E402
 
 from app import logs  # noqa: E402  (after the checks above)
-from app.adapters import indexes  # noqa: E402
+from app.adapters import upgrade  # noqa: E402
 from app.web import metrics  # noqa: E402
 
 bind = f"{_settings['HOST']}:{_settings['PORT']}"
@@ -96,7 +96,7 @@ def when_ready(server):
 def check_database():
     client = MongoClient(_settings["MONGODB_URI"], serverSelectionTimeoutMS=_settings["MONGODB_TIMEOUT_MS"])
     try:
-        indexes.check(client.get_default_database("provisioning"))
+        upgrade.check(client.get_default_database("provisioning"))
     except PyMongoError as error:
         logs.events.warning("could not check the database's indexes", extra={"error": str(error)[:200]})
     finally:

@@ -9,11 +9,12 @@ from typing import Any
 from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
-from app.adapters.indexes import MongoUpgrade
+from app.adapters.authentications import KnownClientNotes
+from app.adapters.backfills import Pace
 from app.adapters.mongo import Collections
 from app.adapters.passwords import Hasher, VerificationCache
-from app.adapters.resellers import KnownClientNotes
-from app.adapters.unit_of_work import MongoStores, MongoUnitOfWork
+from app.adapters.unit_of_work import MongoStores, MongoUnitOfWork, SessionReaper, Uniqueness
+from app.adapters.upgrade import WAIT_FOR_LEASE_SECONDS, MongoUpgrade
 from app.domain.throttling import FailureLimits
 from app.service_layer.ports import DatabaseUpgrade, PasswordHasher, UnitOfWork
 
@@ -32,6 +33,8 @@ class Provisioning:
 
     collections: Collections
     stores: MongoStores
+    uniqueness: Uniqueness
+    reaper: SessionReaper
     hasher: PasswordHasher
     clock: Callable[[], datetime]
     limits: FailureLimits
@@ -53,11 +56,29 @@ class Provisioning:
         return self._unit_of_work(min(HEALTH_DEADLINE_SECONDS, self.deadline_seconds))
 
     def _unit_of_work(self, deadline_seconds: float) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.collections, self.stores, deadline_seconds=deadline_seconds)
+        return MongoUnitOfWork(self.collections, self.stores, deadline_seconds=deadline_seconds,
+                               uniqueness=self.uniqueness, reaper=self.reaper)
 
-    def database_upgrade(self) -> DatabaseUpgrade:
-        """`db upgrade` on the service's database."""
-        return MongoUpgrade(self.database)
+    def database_upgrade(self, *, batch_size: int = 1000, rest: float = 0.25,
+                         wait_seconds: float = WAIT_FOR_LEASE_SECONDS) -> DatabaseUpgrade:
+        """`db upgrade` on the service's database: backfills of batch_size documents, resting rest of each batch's
+        time after it; waiting wait_seconds at most for another upgrade to finish."""
+        return MongoUpgrade(self.database, pace=Pace(batch_size, rest), wait_seconds=wait_seconds)
+
+
+APP_NAME = "provisioning"
+# Connections beyond one per request thread: the session reaper's, and a spare while one is being replaced.
+SPARE_CONNECTIONS = 2
+
+
+def pool_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """Each worker process holds few connections: one per request thread and a couple more; it polls the servers'
+    state instead of holding a streaming monitor connection per server (pymongo's advice for many small processes);
+    and it names itself to the servers (their logs and currentOp), unless the connection string does."""
+    options: dict[str, Any] = {"maxPoolSize": settings["THREADS"] + SPARE_CONNECTIONS, "serverMonitoringMode": "poll"}
+    if "appname=" not in settings["MONGODB_URI"].lower():
+        options["appName"] = APP_NAME
+    return options
 
 
 def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_now,
@@ -73,11 +94,14 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
         tz_aware=True,
         connect=False,
         event_listeners=list(event_listeners),
+        **pool_options(settings),
     )
     collections = Collections(client.get_default_database("provisioning"))
     return Provisioning(
         collections=collections,
         stores=MongoStores.of(collections, KnownClientNotes()),
+        uniqueness=Uniqueness(collections),
+        reaper=SessionReaper(client),
         hasher=Hasher(
             time_cost=settings["ARGON2_TIME_COST"],
             memory_kib=settings["ARGON2_MEMORY_KIB"],

@@ -27,7 +27,6 @@ from pymongo import MongoClient
 
 import config
 from app import create_app
-from app.adapters import indexes
 from app.domain.commands import Credentials, CustomerRequest, NewCustomer, NewUser, UserRequest
 from app.domain.model import Origin
 from app.service_layer import creates, resellers
@@ -335,7 +334,7 @@ def set_up(uri):
     """Indexes as `db upgrade` makes them, the bench reseller, and one customer of it; returns their ids."""
     app = create_app({"MONGODB_URI": uri})
     tools = app.extensions["provisioning"]
-    list(indexes.upgrade(tools.database))
+    list(tools.database_upgrade(rest=0).run())
     credentials = Credentials(RESELLER, PASSWORD)
     with tools.unit_of_work() as uow:
         resellers.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, uow=uow, hasher=tools.hasher,

@@ -5,11 +5,12 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
-from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 import config
-from app.adapters import indexes
+from app.bootstrap import bootstrap
+from app.cli.progress import Shown
+from app.domain.exceptions import UpgradeBlocked
 from scripts.embedded_db import EmbeddedDatabase, answers
 
 
@@ -46,16 +47,18 @@ def main():
 
 
 def upgrade_database():
-    """Create or change the indexes before the service starts, as `flask --app wsgi db upgrade` does."""
-    settings = config.from_environment()
-    with MongoClient(settings["MONGODB_URI"], serverSelectionTimeoutMS=settings["MONGODB_TIMEOUT_MS"]) as client:
-        try:
-            for line in indexes.upgrade(client.get_default_database("provisioning")):
-                print(line, flush=True)
-        except PyMongoError as error:
-            print(f"could not upgrade the database's indexes ({error}); the service starts anyway", flush=True)
-        except indexes.UpgradeBlocked as error:
-            sys.exit(str(error))
+    """Bring the database to what the service relies on before it starts, as `./provisioning db upgrade` does."""
+    tools = bootstrap(config.from_environment())
+    try:
+        with Shown() as shown:
+            for event in tools.database_upgrade().run():
+                shown.show(event)
+    except PyMongoError as error:
+        print(f"could not upgrade the database ({error}); the service starts anyway", flush=True)
+    except UpgradeBlocked as error:
+        sys.exit(str(error))
+    finally:
+        tools.database.client.close()
 
 
 if __name__ == "__main__":

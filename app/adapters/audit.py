@@ -1,43 +1,82 @@
-"""The audit trail: creation records and change histories, kept on the documents themselves."""
+"""The audit trail: each change an append-only entry of audit_events, written in the change's transaction (the
+service never updates or deletes one); each creation the record on what it created (createdAt, createdBy)."""
 from __future__ import annotations
+
+from typing import Any
 
 from bson import ObjectId
 
-from app.adapters.documents import HISTORY_FIELDS, TRAIL_FIELDS, creation_entry, document_trail
-from app.adapters.mongo import Collections
+from app.adapters.documents import (
+    AUDIT_EVENTS,
+    CREATION_FIELDS,
+    audit_entry_from,
+    audit_event_document,
+    creation_entry,
+    creation_event,
+)
+from app.adapters.mongo import UNBOUND, Binding, Collections
 from app.domain.model import AuditEntry
 
 
 class MongoAudit:
-    """Reads the trail of a customer, a user or a reseller."""
+    """Records changes, and reads the trail of a customer, a user or a reseller, newest first, a page at a time."""
 
-    def __init__(self, collections: Collections):
+    def __init__(self, collections: Collections, binding: Binding = UNBOUND):
         self._c = collections
+        self._binding = binding
 
-    def of_customer(self, customer_id: ObjectId, limit: int) -> list[AuditEntry]:
-        """The customer's creation and changes, and its users' creations (the newest limit of those)."""
-        document = self._c.customers.find_one({"_id": customer_id}, HISTORY_FIELDS)
-        if document is None:
-            return []
-        trail = document_trail(document, customer_id=customer_id)
-        users = self._c.users.find({"customerId": customer_id}, TRAIL_FIELDS).sort("_id", -1).limit(limit)
-        return trail + [creation_entry(user, user_id=user["_id"], customer_id=customer_id) for user in users]
+    def bound(self, binding: Binding) -> MongoAudit:
+        return MongoAudit(self._c, binding)
 
-    def of_user(self, user_id: ObjectId) -> list[AuditEntry]:
-        """The user's creation and changes."""
-        document = self._c.users.find_one({"_id": user_id}, HISTORY_FIELDS)
-        if document is None:
-            return []
-        return document_trail(document, customer_id=document["customerId"], user_id=user_id)
+    def record(self, entry: AuditEntry) -> None:
+        """Append a change to the trail (in the change's transaction when there is one)."""
+        document = audit_event_document(entry.event, reseller_id=entry.reseller_id, customer_id=entry.customer_id,
+                                        user_id=entry.user_id)
+        self._c.majority[AUDIT_EVENTS].insert_one(document, session=self._binding.session)
+        if self._binding.undo is not None:
+            self._binding.undo.inserted.append((AUDIT_EVENTS, document["_id"]))
 
-    def of_reseller(self, reseller_id: ObjectId, limit: int) -> list[AuditEntry]:
-        """The reseller's creation and commands, and the newest limit customers and users it created."""
-        document = self._c.resellers.find_one({"_id": reseller_id}, {"history": 1, "createdAt": 1, "createdBy": 1})
+    def of_customer(self, customer_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
+        """The changes to the customer and its users, its creation and its users' creations: at most limit of each,
+        newest first."""
+        trail = self._changes({"customerId": customer_id}, limit, before)
+        document = self._c.customers.find_one({"_id": customer_id}, CREATION_FIELDS)
         if document is None:
-            return []
-        trail = document_trail({**document, "resellerId": reseller_id})
-        customers = self._c.customers.find({"resellerId": reseller_id}, TRAIL_FIELDS).sort("_id", -1).limit(limit)
-        trail += [creation_entry(customer, customer_id=customer["_id"]) for customer in customers]
-        users = self._c.users.find({"resellerId": reseller_id}, TRAIL_FIELDS).sort("_id", -1).limit(limit)
-        trail += [creation_entry(user, customer_id=user["customerId"], user_id=user["_id"]) for user in users]
+            return trail
+        trail.append(creation_entry(document, customer_id=customer_id))
+        return trail + self._creations(self._c.users, {"customerId": customer_id}, limit, before, "user")
+
+    def of_user(self, user_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
+        """The user's changes and its creation: at most limit, newest first."""
+        trail = self._changes({"userId": user_id}, limit, before)
+        document = self._c.users.find_one({"_id": user_id}, CREATION_FIELDS)
+        if document is not None:
+            trail.append(creation_entry(document, customer_id=document["customerId"], user_id=user_id))
         return trail
+
+    def of_reseller(self, reseller_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
+        """The reseller's commands and the changes to what it has, its creation, and the creations of its customers
+        and users: at most limit of each, newest first."""
+        trail = self._changes({"resellerId": reseller_id}, limit, before)
+        document = self._c.resellers.find_one({"_id": reseller_id}, {"createdAt": 1, "createdBy": 1})
+        if document is not None:
+            trail.append(AuditEntry(creation_event(document, "reseller.create"), reseller_id))
+        trail += self._creations(self._c.customers, {"resellerId": reseller_id}, limit, before, "customer")
+        return trail + self._creations(self._c.users, {"resellerId": reseller_id}, limit, before, "user")
+
+    def _changes(self, query: dict[str, Any], limit: int, before: ObjectId | None) -> list[AuditEntry]:
+        if before is not None:
+            query = {**query, "_id": {"$lt": before}}
+        found = self._c.audit_events.find(query).sort("_id", -1).limit(limit)
+        return [audit_entry_from(document) for document in found]
+
+    @staticmethod
+    def _creations(collection: Any, query: dict[str, Any], limit: int, before: ObjectId | None,
+                   kind: str) -> list[AuditEntry]:
+        if before is not None:
+            query = {**query, "_id": {"$lt": before}}
+        found = collection.find(query, CREATION_FIELDS).sort("_id", -1).limit(limit)
+        if kind == "user":
+            return [creation_entry(document, customer_id=document["customerId"], user_id=document["_id"])
+                    for document in found]
+        return [creation_entry(document, customer_id=document["_id"]) for document in found]

@@ -1,6 +1,7 @@
 """The customers' store."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bson import ObjectId
@@ -13,12 +14,12 @@ from app.adapters.documents import (
     WITHOUT_HISTORY,
     customer_document,
     customer_from,
-    history_push,
+    lookalike_filter,
 )
 from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
 from app.domain import names
 from app.domain.exceptions import CustomerExists
-from app.domain.model import Customer, Event, Page
+from app.domain.model import Changed, Customer, Page
 
 
 class MongoCustomers:
@@ -35,9 +36,11 @@ class MongoCustomers:
         """Store a new customer; raises CustomerExists when its name, or one that looks the same, is taken."""
         insert(self._c.majority[CUSTOMERS], customer_document(customer), self._binding, CustomerExists)
 
-    def name_taken(self, name: str) -> bool:
-        """Tell whether a customer has this name, or one that looks the same."""
-        return self._c.customers.find_one({"nameKey": names.lookalike_key(name)}, {"_id": 1}) is not None
+    def name_taken(self, name: str, *, durable: bool = False) -> bool:
+        """Tell whether a customer has this name, or one that looks the same (durable: as a majority has it)."""
+        found = self._customers(durable).find_one(lookalike_filter(name, "nameKey"), {"_id": 1},
+                                                  session=self._binding.session)
+        return found is not None
 
     def of(self, reseller_id: ObjectId, customer_id: ObjectId) -> Customer | None:
         """The customer with this id if it belongs to this reseller, else None."""
@@ -45,46 +48,58 @@ class MongoCustomers:
                                               session=self._binding.session)
         return customer_from(document) if document else None
 
-    def with_key(self, reseller_id: ObjectId, key: str) -> Customer | None:
-        """The customer a request with this Idempotency-Key of this reseller created, or None."""
-        cursor = self._c.customers.find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key}, WITHOUT_HISTORY)
+    def with_key(self, reseller_id: ObjectId, key: str, *, durable: bool = False) -> Customer | None:
+        """The customer a request with this Idempotency-Key of this reseller created (durable: as a majority of the
+        replica set has it), or None."""
+        cursor = self._customers(durable).find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key}, WITHOUT_HISTORY,
+                                               session=self._binding.session)
         document = first(cursor.hint(IDEMPOTENCY_INDEX).limit(1))
         return customer_from(document) if document else None
 
     def with_id(self, customer_id: ObjectId) -> Customer | None:
         """For operators: the customer with this id, whoever's it is."""
-        document = self._c.customers.find_one({"_id": customer_id}, WITHOUT_HISTORY)
+        document = self._c.customers.find_one({"_id": customer_id}, WITHOUT_HISTORY, session=self._binding.session)
         return customer_from(document) if document else None
 
     def named(self, name: str) -> Customer | None:
         """For operators: the customer of this name, whoever's it is."""
-        document = self._c.customers.find_one({"name": names.as_stored(name)}, WITHOUT_HISTORY)
+        document = self._c.customers.find_one({"name": names.as_stored(name)}, WITHOUT_HISTORY,
+                                              session=self._binding.session)
         return customer_from(document) if document else None
 
     def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int) -> Page:
         """A page of the reseller's customers in creation order, after the customer with id after."""
         query = {"resellerId": reseller_id, **after_id(after)}
-        return page(self._c.customers.find(query, WITHOUT_HISTORY).sort("_id", 1).limit(limit + 1), customer_from,
-                    limit)
+        cursor = self._c.customers.find(query, WITHOUT_HISTORY, session=self._binding.session)
+        return page(cursor.sort("_id", 1).limit(limit + 1), customer_from, limit)
 
     def count_of(self, reseller_id: ObjectId) -> int:
         """How many customers the reseller has."""
-        return self._c.customers.count_documents({"resellerId": reseller_id})
+        return self._c.customers.count_documents({"resellerId": reseller_id}, session=self._binding.session)
 
-    def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any],
-               event: Event) -> Customer | None:
-        """Set fields of the reseller's customer and record the event; the customer as changed, or None."""
+    def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
+        """Set fields of the reseller's customer; the customer as changed, or None when it has none of this id."""
         stored = {CUSTOMER_FIELDS[key]: value for key, value in changes.items()}
         changed = self._c.majority[CUSTOMERS].update_one({"_id": customer_id, "resellerId": reseller_id},
-                                                         {"$set": stored, **history_push(event)})
-        return self.of(reseller_id, customer_id) if changed.matched_count else None
+                                                         {"$set": stored}, session=self._binding.session)
+        found = self.of(reseller_id, customer_id) if changed.matched_count else None
+        return Changed(found, True) if found else None
 
-    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool, event: Event) -> Customer | None:
-        """Suspend or resume the reseller's customer, recording it only if it was the other way; the customer as it
-        now is, or None."""
-        self._c.majority[CUSTOMERS].update_one({"_id": customer_id, "resellerId": reseller_id, **other_way(active)},
-                                               {"$set": {"active": active}, **history_push(event)})
-        return self.of(reseller_id, customer_id)
+    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool) -> Changed | None:
+        """Suspend or resume the reseller's customer (a change only when it was the other way); the customer as this
+        request left it, or None."""
+        changed = self._c.majority[CUSTOMERS].update_one(
+            {"_id": customer_id, "resellerId": reseller_id, **other_way(active)}, {"$set": {"active": active}},
+            session=self._binding.session)
+        found = self.of(reseller_id, customer_id)
+        if found is None:
+            return None
+        # Read in the change's transaction this is the customer as changed; without transactions another request may
+        # have turned it since, and the answer still tells what this one did.
+        return Changed(replace(found, active=active), True) if changed.modified_count else Changed(found, False)
+
+    def _customers(self, durable: bool) -> Any:
+        return self._c.durable[CUSTOMERS] if durable else self._c.customers
 
 
 def other_way(active: bool) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bson import ObjectId
+
 from app.domain import names
 from app.domain.model import (
     AuditEntry,
@@ -25,8 +27,11 @@ CUSTOMERS = "customers"
 USERS = "users"
 CREDIT_TRANSACTIONS = "credit_transactions"
 KNOWN_CLIENTS = "reseller_known_clients"
+AUTH_FAILURES = "auth_failures"
+AUDIT_EVENTS = "audit_events"
+UPGRADES = "upgrades"
+# Collections of earlier versions, dropped by `db upgrade`.
 FAILED_NAMES = "failed_reseller_names"
-HISTORY_KEPT = 100
 
 # Fields an update may set, by the domain's attribute name.
 CUSTOMER_FIELDS = {
@@ -52,24 +57,52 @@ RESELLER_FIELDS = {"password_hash": "passwordHash", "active": "active", "free_cr
 OPTIONAL_USER_FIELDS = ("email", "phone_number", "virtual_number", "contact_name", "mo_push", "final_status_push")
 # What an audit event names: the API's parameter names, never a value (and never a password's).
 API_NAMES = {**CUSTOMER_FIELDS, **USER_FIELDS, **RESELLER_FIELDS, "password_hash": "password"}
-# What reads leave out: the change history (only the audit trail reads it), and a user's password hash.
+# What reads leave out: a change history an earlier version kept on the document (until `db upgrade` moves it to
+# audit_events), and a user's password hash.
 WITHOUT_HISTORY = {"history": 0}
 WITHOUT_SECRETS = {"history": 0, "passwordHash": 0}
-TRAIL_FIELDS = {"createdAt": 1, "createdBy": 1, "resellerId": 1, "customerId": 1}
-HISTORY_FIELDS = {"history": 1, "createdAt": 1, "createdBy": 1, "resellerId": 1, "customerId": 1}
+CREATION_FIELDS = {"createdAt": 1, "createdBy": 1, "resellerId": 1, "customerId": 1}
 # The Idempotency-Key a document was created with: {"key": ..., "fingerprint": ...}, unique per reseller.
 IDEMPOTENCY = "idempotency"
 IDEMPOTENCY_KEY = "idempotency.key"
 IDEMPOTENCY_INDEX = "resellerId_1_idempotency.key_1"
-# Each collection's look-alike key (names.lookalike_key) of its name field, under a unique index.
+# How an Idempotency-Key's fingerprint is made: 2 covers no password (app.service_layer.idempotency).
+FINGERPRINT_VERSION = 2
+# Each collection's name field and the base name of its look-alike key fields (one per generation of the rules, each
+# under a unique index): generation 2's is the base name itself, later ones add their number (nameKey3).
 LOOKALIKE_KEYS = {RESELLERS: ("name", "nameKey"), CUSTOMERS: ("name", "nameKey"), USERS: ("username", "usernameKey")}
+FIRST_GENERATION = 2
+# Which rules and which Unicode version made a document's look-alike keys.
+KEY_RULES = "keyRules"
+KEY_UNICODE = "keyUnicode"
+
+
+def key_field(base: str, generation: int) -> str:
+    """The field of a generation's look-alike key."""
+    return base if generation == FIRST_GENERATION else f"{base}{generation}"
+
+
+def lookalike_fields(name: str, base: str) -> dict[str, Any]:
+    """A name's look-alike keys under every generation of the rules the service writes, and what made them."""
+    keys: dict[str, Any] = {key_field(base, generation): key(name)
+                            for generation, key in sorted(names.LOOKALIKE_GENERATIONS.items())}
+    keys[KEY_RULES] = names.LOOKALIKE_RULES
+    keys[KEY_UNICODE] = names.UNICODE_VERSION
+    return keys
+
+
+def lookalike_filter(name: str, base: str) -> dict[str, Any]:
+    """The filter of a document whose name looks like this one under any generation the service writes."""
+    matches = [{key_field(base, generation): key(name)}
+               for generation, key in sorted(names.LOOKALIKE_GENERATIONS.items())]
+    return matches[0] if len(matches) == 1 else {"$or": matches}
 
 
 def reseller_document(reseller: Reseller, created: Event) -> dict[str, Any]:
     return {
         "_id": reseller.id,
         "name": reseller.name,
-        "nameKey": names.lookalike_key(reseller.name),
+        **lookalike_fields(reseller.name, "nameKey"),
         "passwordHash": reseller.password_hash,
         "active": reseller.active,
         "freeCredits": reseller.free_credits,
@@ -83,7 +116,7 @@ def customer_document(customer: Customer) -> dict[str, Any]:
     document = {
         "_id": customer.id,
         "name": customer.name,
-        "nameKey": names.lookalike_key(customer.name),
+        **lookalike_fields(customer.name, "nameKey"),
         "resellerId": customer.reseller_id,
         "integrationId": customer.integration_id,
         "rotationAlgorithm": customer.rotation_algorithm,
@@ -101,7 +134,7 @@ def user_document(user: User) -> dict[str, Any]:
     document = {
         "_id": user.id,
         "username": user.username,
-        "usernameKey": names.lookalike_key(user.username),
+        **lookalike_fields(user.username, "usernameKey"),
         "passwordHash": user.password_hash,
         "customerId": user.customer_id,
         "resellerId": user.reseller_id,
@@ -121,7 +154,7 @@ def credit_document(entry: CreditEntry) -> dict[str, Any]:
 
 def with_key(document: dict[str, Any], key: IdempotencyKey | None) -> dict[str, Any]:
     if key:
-        document[IDEMPOTENCY] = {"key": key.key, "fingerprint": key.fingerprint}
+        document[IDEMPOTENCY] = {"key": key.key, "fingerprint": key.fingerprint, "v": FINGERPRINT_VERSION}
     return document
 
 
@@ -144,17 +177,33 @@ def creation_record(created: Event) -> dict[str, Any]:
     return record
 
 
-def history_push(event: Event) -> dict[str, Any]:
-    """The $push that records an event in a document's history, which keeps the newest HISTORY_KEPT."""
-    entry = {"action": event.action, "at": event.at, "client": event.origin.client,
-             "fields": sorted(API_NAMES.get(name, name) for name in event.fields)}
+def audit_event_document(event: Event, *, reseller_id: Any, customer_id: Any = None, user_id: Any = None,
+                         event_id: Any = None) -> dict[str, Any]:
+    """An entry of audit_events: what happened, when, from where, which fields (API names, never a value), to whom."""
+    document: dict[str, Any] = {"_id": event_id or ObjectId(), "action": event.action, "at": event.at,
+                                "client": event.origin.client,
+                                "fields": sorted(API_NAMES.get(name, name) for name in event.fields),
+                                "resellerId": reseller_id}
     if event.origin.request_id:
-        entry["requestId"] = event.origin.request_id
-    return {"$push": {"history": {"$each": [entry], "$slice": -HISTORY_KEPT}}}
+        document["requestId"] = event.origin.request_id
+    if customer_id is not None:
+        document["customerId"] = customer_id
+    if user_id is not None:
+        document["userId"] = user_id
+    return document
 
 
-def failure_documents(failures: tuple[Failure, ...]) -> list[dict[str, Any]]:
-    return [{"client": failure.client, "at": failure.at} for failure in failures]
+def history_event(entry: dict[str, Any]) -> Event:
+    """An entry of a change history as earlier versions kept it on the document."""
+    return Event(entry["action"], entry["at"], Origin(entry["client"], entry.get("requestId")),
+                 tuple(entry.get("fields", ())))
+
+
+def audit_entry_from(document: dict[str, Any]) -> AuditEntry:
+    event = Event(document["action"], document["at"], Origin(document["client"], document.get("requestId")),
+                  tuple(document.get("fields", ())))
+    return AuditEntry(event, document["resellerId"], document.get("customerId"), document.get("userId"),
+                      document["_id"])
 
 
 def creation_event(document: dict[str, Any], default_action: str) -> Event:
@@ -168,19 +217,9 @@ def creation_entry(document: dict[str, Any], *, customer_id: Any = None, user_id
     return AuditEntry(creation_event(document, action), document["resellerId"], customer_id, user_id)
 
 
-def document_trail(document: dict[str, Any], *, customer_id: Any = None, user_id: Any = None) -> list[AuditEntry]:
-    """A document's creation and the changes in its history, as audit entries."""
-    default = "user.create" if user_id else "customer.create" if customer_id else "reseller.create"
-    trail = [AuditEntry(creation_event(document, default), document["resellerId"], customer_id, user_id)]
-    for entry in document.get("history", []):
-        event = Event(entry["action"], entry["at"], Origin(entry["client"], entry.get("requestId")),
-                      tuple(entry.get("fields", ())))
-        trail.append(AuditEntry(event, document["resellerId"], customer_id, user_id))
-    return trail
-
-
-def failures_from(document: dict[str, Any], field: str = "failures") -> tuple[Failure, ...]:
-    return tuple(Failure(failure["client"], failure["at"]) for failure in document.get(field, ()))
+def failure_from(document: dict[str, Any]) -> Failure:
+    """A count of auth_failures: {name, client, second, count, expiresAt}."""
+    return Failure(document["client"], document["second"], document["count"])
 
 
 def reseller_from(document: dict[str, Any]) -> Reseller:
@@ -191,8 +230,6 @@ def reseller_from(document: dict[str, Any]) -> Reseller:
         active=document["active"],
         free_credits=document["freeCredits"],
         created_at=document["createdAt"],
-        failures=failures_from(document, "authFailures"),
-        failures_version=document.get("authFailuresVersion", 0),
     )
 
 

@@ -13,11 +13,13 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.read_concern import ReadConcern
 
 from app.adapters.documents import (
+    AUDIT_EVENTS,
+    AUTH_FAILURES,
     CREDIT_TRANSACTIONS,
     CUSTOMERS,
-    FAILED_NAMES,
     KNOWN_CLIENTS,
     RESELLERS,
     USERS,
@@ -43,9 +45,14 @@ class Collections:
         self.users = database[USERS]
         self.credit_transactions = database[CREDIT_TRANSACTIONS]
         self.known_clients = database[KNOWN_CLIENTS]
-        self.failed_names = database[FAILED_NAMES]
+        self.auth_failures = database[AUTH_FAILURES]
+        self.audit_events = database[AUDIT_EVENTS]
         self.majority = {name: database.get_collection(name, write_concern=MAJORITY)
-                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS)}
+                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS, AUDIT_EVENTS)}
+        # What a replay or a conflict reports is read as a majority of the replica set has it, in the request's
+        # causally consistent session: a write that a failover may still roll back is not reported as done.
+        self.durable = {name: database.get_collection(name, read_concern=ReadConcern("majority"))
+                        for name in (CUSTOMERS, USERS)}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The users' store."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bson import ObjectId
@@ -12,7 +13,7 @@ from app.adapters.documents import (
     USER_FIELDS,
     USERS,
     WITHOUT_SECRETS,
-    history_push,
+    lookalike_filter,
     stored_changes,
     user_document,
     user_from,
@@ -20,7 +21,7 @@ from app.adapters.documents import (
 from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
 from app.domain import names
 from app.domain.exceptions import UserExists
-from app.domain.model import Event, Page, User
+from app.domain.model import Changed, Page, User
 
 
 class MongoUsers:
@@ -38,55 +39,69 @@ class MongoUsers:
         """Store a new user; raises UserExists when its username, or one that looks the same, is taken."""
         insert(self._c.majority[USERS], user_document(user), self._binding, UserExists)
 
-    def username_taken(self, username: str) -> bool:
-        """Tell whether a user has this username, or one that looks the same."""
-        return self._c.users.find_one({"usernameKey": names.lookalike_key(username)}, {"_id": 1}) is not None
+    def username_taken(self, username: str, *, durable: bool = False) -> bool:
+        """Tell whether a user has this username, or one that looks the same (durable: as a majority has it)."""
+        found = self._users(durable).find_one(lookalike_filter(username, "usernameKey"), {"_id": 1},
+                                              session=self._binding.session)
+        return found is not None
 
     def of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
         """The user with this id or username if it belongs to this reseller, else None."""
         if user_id is not None:
-            document = self._c.users.find_one({"_id": user_id, "resellerId": reseller_id}, WITHOUT_SECRETS)
+            document = self._c.users.find_one({"_id": user_id, "resellerId": reseller_id}, WITHOUT_SECRETS,
+                                              session=self._binding.session)
         else:
             # By its unique username alone (served by that index on every server), then checked for its reseller.
-            document = self._c.users.find_one({"username": names.as_stored(username or "")}, WITHOUT_SECRETS)
+            document = self._c.users.find_one({"username": names.as_stored(username or "")}, WITHOUT_SECRETS,
+                                              session=self._binding.session)
         return user_from(document) if document and document["resellerId"] == reseller_id else None
 
-    def with_key(self, reseller_id: ObjectId, key: str) -> User | None:
-        """The user a request with this Idempotency-Key of this reseller created, or None."""
-        cursor = self._c.users.find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key}, WITHOUT_SECRETS)
+    def with_key(self, reseller_id: ObjectId, key: str, *, durable: bool = False) -> User | None:
+        """The user a request with this Idempotency-Key of this reseller created (durable: as a majority of the
+        replica set has it), or None."""
+        cursor = self._users(durable).find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key}, WITHOUT_SECRETS,
+                                           session=self._binding.session)
         document = first(cursor.hint(IDEMPOTENCY_INDEX).limit(1))
         return user_from(document) if document else None
 
     def with_id(self, user_id: ObjectId) -> User | None:
         """For operators: the user with this id, whoever's it is."""
-        document = self._c.users.find_one({"_id": user_id}, WITHOUT_SECRETS)
+        document = self._c.users.find_one({"_id": user_id}, WITHOUT_SECRETS, session=self._binding.session)
         return user_from(document) if document else None
 
     def named(self, username: str) -> User | None:
         """For operators: the user of this username, whoever's it is."""
-        document = self._c.users.find_one({"username": names.as_stored(username)}, WITHOUT_SECRETS)
+        document = self._c.users.find_one({"username": names.as_stored(username)}, WITHOUT_SECRETS,
+                                          session=self._binding.session)
         return user_from(document) if document else None
 
     def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
                 customer_id: ObjectId | None = None) -> Page:
         """A page of the reseller's users (or of one customer's) in creation order, after the user with id after."""
         owner = {"customerId": customer_id} if customer_id is not None else {"resellerId": reseller_id}
-        cursor = self._c.users.find({**owner, **after_id(after)}, WITHOUT_SECRETS).sort("_id", 1)
-        return page(cursor.limit(limit + 1), user_from, limit)
+        cursor = self._c.users.find({**owner, **after_id(after)}, WITHOUT_SECRETS, session=self._binding.session)
+        return page(cursor.sort("_id", 1).limit(limit + 1), user_from, limit)
 
     def count_of_customer(self, customer_id: ObjectId) -> int:
         """How many users the customer has."""
-        return self._c.users.count_documents({"customerId": customer_id})
+        return self._c.users.count_documents({"customerId": customer_id}, session=self._binding.session)
 
-    def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any], event: Event) -> User | None:
-        """Set (None: remove) fields of the reseller's user and record the event; the user as changed, or None."""
-        update = {**stored_changes(USER_FIELDS, changes), **history_push(event)}
-        changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id}, update)
-        return self.of(reseller_id, user_id=user_id) if changed.matched_count else None
+    def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
+        """Set (None: remove) fields of the reseller's user; the user as changed, or None when it has none of this id."""
+        changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id},
+                                                     stored_changes(USER_FIELDS, changes), session=self._binding.session)
+        found = self.of(reseller_id, user_id=user_id) if changed.matched_count else None
+        return Changed(found, True) if found else None
 
-    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool, event: Event) -> User | None:
-        """Suspend or resume the reseller's user, recording it only if it was the other way; the user as it now is,
-        or None."""
-        self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id, **other_way(active)},
-                                           {"$set": {"active": active}, **history_push(event)})
-        return self.of(reseller_id, user_id=user_id)
+    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool) -> Changed | None:
+        """Suspend or resume the reseller's user (a change only when it was the other way); the user as this request
+        left it, or None."""
+        changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id, **other_way(active)},
+                                                     {"$set": {"active": active}}, session=self._binding.session)
+        found = self.of(reseller_id, user_id=user_id)
+        if found is None:
+            return None
+        return Changed(replace(found, active=active), True) if changed.modified_count else Changed(found, False)
+
+    def _users(self, durable: bool) -> Any:
+        return self._c.durable[USERS] if durable else self._c.users

@@ -55,3 +55,17 @@ class ValueRefused(ValueError):
 
 class UpgradeBlocked(Exception):
     """The database holds data that a required index cannot be built over (e.g. two look-alike names)."""
+
+
+class DatabaseNotReady(Exception):
+    """A unique index the service relies on is missing (`db upgrade` has not run, or is replacing it): creates are
+    refused rather than let duplicates in."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+class NotYetDurable(Exception):
+    """What a replay or a conflict would report is not yet held by a majority of the replica set (a failover could
+    still roll it back): the caller is asked to try again."""

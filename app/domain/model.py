@@ -30,23 +30,25 @@ class Event:
 
 @dataclass(frozen=True)
 class IdempotencyKey:
-    """A caller's Idempotency-Key and the fingerprint of the request that came with it."""
+    """A caller's Idempotency-Key and the fingerprint of the request that came with it (None on a document whose
+    fingerprint `db upgrade` dropped: an earlier version's covered a password)."""
 
     key: str
-    fingerprint: str
+    fingerprint: str | None
 
 
 @dataclass(frozen=True)
 class Failure:
-    """A failed authentication of a reseller name: from which client address, and when."""
+    """Failed authentications of a reseller name from one client address within one second (count of them)."""
 
     client: str
     at: datetime
+    count: int = 1
 
 
 @dataclass(frozen=True)
 class Reseller:
-    """A reseller as stored, with the failed authentications of its name lately (oldest first)."""
+    """A reseller as stored."""
 
     id: ObjectId
     name: str
@@ -54,17 +56,6 @@ class Reseller:
     active: bool
     free_credits: int
     created_at: datetime
-    failures: tuple[Failure, ...] = ()
-    failures_version: int = 0
-
-
-@dataclass(frozen=True)
-class FailedName:
-    """The failed authentications lately of a name that is no reseller's (oldest first)."""
-
-    name: str
-    failures: tuple[Failure, ...] = ()
-    failures_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,18 +120,29 @@ class Created:
 class EarlierRequest:
     """What the first request with an Idempotency-Key left: its fingerprint, and its ids once it is complete."""
 
-    fingerprint: str
+    fingerprint: str | None
     created: Created | None
 
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """An event in the audit trail, with the reseller, customer and user it concerns."""
+    """An event in the audit trail, with the reseller, customer and user it concerns (and its id once stored, for
+    paging; a creation, recorded on what it created, has none)."""
 
     event: Event
     reseller_id: ObjectId
     customer_id: ObjectId | None = None
     user_id: ObjectId | None = None
+    id: ObjectId | None = None
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a change left: the object as it now is, and whether this request changed it (a suspension of a suspended
+    customer changes nothing)."""
+
+    found: Any
+    changed: bool
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Names and usernames: stored as given (in NFC), unique by what they look like."""
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import unicodedataplus
 
@@ -25,10 +25,6 @@ def ignorable(character: str) -> bool:
     return character in DEFAULT_IGNORABLE
 
 
-# Raise with every change to lookalike_key: `db upgrade` then recomputes every stored key under the new rules.
-LOOKALIKE_RULES = 2
-
-
 def lookalike_key(name: str) -> str:
     """What a name looks like to a person: compatibility-normalized and case-folded (NFKC_Casefold).
 
@@ -38,6 +34,18 @@ def lookalike_key(name: str) -> str:
     visible = "".join(c for c in name if c not in DEFAULT_IGNORABLE)
     folded = unicodedata.normalize("NFKC", visible).casefold()
     return unicodedata.normalize("NFKC", folded)
+
+
+# The generations of the look-alike rules whose keys the service writes, each in a field and under a unique index of
+# its own. Changing the rules (or the Unicode version they run on: Python's) is a new generation, added beside the
+# current one (expand): `db upgrade` builds its index and fills it in on every document; reads match any generation.
+# Once every process of the service writes the new generation, a later release removes the old one (contract), and
+# `db upgrade` then drops its index and field.
+LOOKALIKE_GENERATIONS: dict[int, Callable[[str], str]] = {2: lookalike_key}
+# Generations removed from the code whose fields and indexes `db upgrade` removes from the database.
+RETIRED_LOOKALIKE_GENERATIONS: tuple[int, ...] = ()
+LOOKALIKE_RULES = max(LOOKALIKE_GENERATIONS)
+UNICODE_VERSION = unicodedata.unidata_version
 
 
 # Unicode TR 39 (Security Mechanisms), section 5: a character's scripts, widened so that Han writing in Japanese,

@@ -1,4 +1,9 @@
-"""How many failed authentications a reseller name takes before it must wait, from one address and from all."""
+"""How many failed authentications a reseller name takes before it must wait, from one address and from all.
+
+Failures are counted when they happen (a wrong password, an unknown or disabled reseller), never in advance: a
+correct password never counts, however many workers check it at once. Guesses checked at the same moment can pass
+the limit by at most the number of requests in flight for that name.
+"""
 from __future__ import annotations
 
 import math
@@ -34,17 +39,21 @@ class FailureLimits:
         recent = sorted((failure for failure in failures if failure.at > now - self.window), key=lambda f: f.at)
         mine = [failure for failure in recent if failure.client == client]
         waits = []
-        if len(mine) >= self.per_client:
-            waits.append(mine[-self.per_client].at + self.window - now)
-        if len(recent) >= self.per_reseller and not is_known():
-            waits.append(recent[-self.per_reseller].at + self.window - now)
+        for counted, limit in ((mine, self.per_client), (recent, self.per_reseller)):
+            reached = limit_reached_at(counted, limit)
+            if reached is not None and (counted is mine or not is_known()):
+                waits.append(reached + self.window - now)
         if not waits:
             return None
         return max(1, math.ceil(max(waits).total_seconds()))
 
-    def with_failure(self, failures: Iterable[Failure], failure: Failure) -> tuple[Failure, ...]:
-        """The failures to keep once failure is counted: those still in the window, at most as many as any limit reads."""
-        recent = [kept for kept in failures if kept.at > failure.at - self.window]
-        recent.append(failure)
-        recent.sort(key=lambda f: f.at)
-        return tuple(recent[-self.per_reseller:])
+
+def limit_reached_at(failures: list[Failure], limit: int) -> datetime | None:
+    """When the limit-th newest of these failures (oldest first) happened: the window counts it until then plus the
+    window; None when there are fewer."""
+    seen = 0
+    for failure in reversed(failures):
+        seen += failure.count
+        if seen >= limit:
+            return failure.at
+    return None

@@ -17,16 +17,19 @@ def newest_first(entries: list[AuditEntry], limit: int) -> list[AuditEntry]:
                   reverse=True)[:limit]
 
 
-def customer_trail(customer_id: ObjectId, limit: int, *, uow: UnitOfWork) -> list[AuditEntry]:
-    """The customer's creation and changes, and its users' creations: the newest limit, newest first."""
-    return newest_first(uow.audit.of_customer(customer_id, limit), limit)
+def customer_trail(customer_id: ObjectId, limit: int, *, before: ObjectId | None = None,
+                   uow: UnitOfWork) -> list[AuditEntry]:
+    """The customer's creation and changes, and its users': the newest limit (before an entry's id), newest first."""
+    return newest_first(uow.audit.of_customer(customer_id, limit, before), limit)
 
 
-def user_trail(user_id: ObjectId, limit: int, *, uow: UnitOfWork) -> list[AuditEntry]:
-    """The user's creation and changes: the newest limit, newest first."""
-    return newest_first(uow.audit.of_user(user_id), limit)
+def user_trail(user_id: ObjectId, limit: int, *, before: ObjectId | None = None, uow: UnitOfWork) -> list[AuditEntry]:
+    """The user's creation and changes: the newest limit (before an entry's id), newest first."""
+    return newest_first(uow.audit.of_user(user_id, limit, before), limit)
 
 
-def reseller_trail(reseller_id: ObjectId, limit: int, *, uow: UnitOfWork) -> list[AuditEntry]:
-    """The reseller's creation and commands, and the customers and users it created: the newest limit, newest first."""
-    return newest_first(uow.audit.of_reseller(reseller_id, limit), limit)
+def reseller_trail(reseller_id: ObjectId, limit: int, *, before: ObjectId | None = None,
+                   uow: UnitOfWork) -> list[AuditEntry]:
+    """The reseller's creation and commands, and the creations and changes of its customers and users: the newest
+    limit (before an entry's id), newest first."""
+    return newest_first(uow.audit.of_reseller(reseller_id, limit, before), limit)

@@ -15,6 +15,7 @@ from app.domain.exceptions import (
     CustomerNotFound,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
+    NotYetDurable,
     UserExists,
 )
 from app.domain.model import (
@@ -36,25 +37,38 @@ USER_DETAILS = tuple(detail.name for detail in fields(NewUser) if detail.name !=
 
 
 def once(key: IdempotencyKey | None, create: Callable[[], Created],
-         earlier: Callable[[IdempotencyKey], EarlierRequest | None]) -> Created:
+         earlier: Callable[[IdempotencyKey], EarlierRequest | None], uow: UnitOfWork) -> Created:
     """Create, unless a request with the same Idempotency-Key did: then its ids again, marked as replayed.
 
     The create's insert carries the key under a unique index, so the insert is the claim: a conflict on it
     means an earlier request with this key; the same key with other parameters is IdempotencyKeyReused, and
-    one whose request is still writing (only possible without transactions) IdempotencyKeyInFlight.
+    one whose request is still writing (only possible without transactions) IdempotencyKeyInFlight. What a replay
+    or a conflict reports is read as a majority of the replica set holds it (earlier reads durably): when it holds
+    neither the earlier request's work nor the name, the answer is NotYetDurable, and the caller tries again.
     """
+    uow.require_uniqueness()
     try:
         return create()
-    except (CustomerExists, UserExists):
+    except (CustomerExists, UserExists) as taken:
         found = earlier(key) if key else None
-        if key is None or found is None:
-            raise
-    return replayed(found, key)
+        if key is not None and found is not None:
+            return replayed(found, key)
+        if not durably_taken(taken, uow):
+            raise NotYetDurable() from None
+        raise
+
+
+def durably_taken(taken: CustomerExists | UserExists, uow: UnitOfWork) -> bool:
+    """Tell whether a majority of the replica set holds the customer or user whose name a create found taken."""
+    name = str(taken)
+    if isinstance(taken, CustomerExists):
+        return uow.customers.name_taken(name, durable=True)
+    return uow.users.username_taken(name, durable=True)
 
 
 def replayed(found: EarlierRequest, key: IdempotencyKey) -> Created:
     """The answer to a request whose key an earlier request created with: its ids again, or why there are none."""
-    if not hmac.compare_digest(found.fingerprint, key.fingerprint):
+    if found.fingerprint is not None and not hmac.compare_digest(found.fingerprint, key.fingerprint or ""):
         raise IdempotencyKeyReused()
     if found.created is None:
         raise IdempotencyKeyInFlight()
@@ -86,12 +100,13 @@ def create_customer(reseller: Reseller, request: CustomerRequest, origin: Origin
         uow.customers.add(customer)
         return Created(customer.id)
 
-    return once(key, create, partial(earlier_customer, uow, reseller.id))
+    return once(key, create, partial(earlier_customer, uow, reseller.id), uow)
 
 
-def earlier_customer(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey) -> EarlierRequest | None:
+def earlier_customer(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey, *,
+                     durable: bool = True) -> EarlierRequest | None:
     """The customer/create request made earlier with this key, or None."""
-    found = uow.customers.with_key(reseller_id, key.key)
+    found = uow.customers.with_key(reseller_id, key.key, durable=durable)
     return EarlierRequest(found.idempotency.fingerprint, Created(found.id)) if found and found.idempotency else None
 
 
@@ -107,23 +122,25 @@ def create_user(reseller: Reseller, request: UserRequest, origin: Origin, key: I
         uow.users.add(user)
         return Created(user.customer_id, user.id)
 
-    return once(key, create, partial(earlier_user, uow, reseller.id))
+    return once(key, create, partial(earlier_user, uow, reseller.id), uow)
 
 
-def earlier_user(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey) -> EarlierRequest | None:
+def earlier_user(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey, *,
+                 durable: bool = True) -> EarlierRequest | None:
     """The user/create request made earlier with this key, or None."""
-    found = uow.users.with_key(reseller_id, key.key)
+    found = uow.users.with_key(reseller_id, key.key, durable=durable)
     if found is None or found.idempotency is None:
         return None
     return EarlierRequest(found.idempotency.fingerprint, Created(found.customer_id, found.id))
 
 
-def earlier_customer_with_user(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey) -> EarlierRequest | None:
+def earlier_customer_with_user(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey, *,
+                               durable: bool = True) -> EarlierRequest | None:
     """The customer-user/create request made earlier with this key (None for its outcome while it is writing)."""
-    complete = earlier_user(uow, reseller_id, key)
+    complete = earlier_user(uow, reseller_id, key, durable=durable)
     if complete:
         return complete
-    started = uow.customers.with_key(reseller_id, key.key)
+    started = uow.customers.with_key(reseller_id, key.key, durable=durable)
     return EarlierRequest(started.idempotency.fingerprint, None) if started and started.idempotency else None
 
 
@@ -143,7 +160,7 @@ def create_customer_with_user(reseller: Reseller, request: CustomerUserRequest, 
         together.users.add(user)
         return Created(customer.id, user.id)
 
-    return once(key, lambda: uow.together(write), partial(earlier_customer_with_user, uow, reseller.id))
+    return once(key, lambda: uow.together(write), partial(earlier_customer_with_user, uow, reseller.id), uow)
 
 
 def unless_done_before(key: IdempotencyKey | None, earlier: Callable[[IdempotencyKey], EarlierRequest | None],
@@ -164,7 +181,7 @@ def check_customer_create(reseller: Reseller, request: CustomerRequest, key: Ide
         if uow.customers.name_taken(request.customer.name):
             raise CustomerExists()
 
-    unless_done_before(key, partial(earlier_customer, uow, reseller.id), check)
+    unless_done_before(key, partial(earlier_customer, uow, reseller.id, durable=False), check)
 
 
 def check_user_create(reseller: Reseller, request: UserRequest, key: IdempotencyKey | None, *,
@@ -177,7 +194,7 @@ def check_user_create(reseller: Reseller, request: UserRequest, key: Idempotency
         if uow.users.username_taken(request.user.username):
             raise UserExists()
 
-    unless_done_before(key, partial(earlier_user, uow, reseller.id), check)
+    unless_done_before(key, partial(earlier_user, uow, reseller.id, durable=False), check)
 
 
 def check_customer_with_user_create(reseller: Reseller, request: CustomerUserRequest, key: IdempotencyKey | None, *,
@@ -190,4 +207,4 @@ def check_customer_with_user_create(reseller: Reseller, request: CustomerUserReq
         if uow.users.username_taken(request.user.username):
             raise UserExists()
 
-    unless_done_before(key, partial(earlier_customer_with_user, uow, reseller.id), check)
+    unless_done_before(key, partial(earlier_customer_with_user, uow, reseller.id, durable=False), check)

@@ -1,11 +1,14 @@
-"""The operators' commands on resellers: create, change the password, enable or disable, unlock."""
+"""The operators' commands on resellers: create, change the password, enable or disable, unlock; each change
+recorded in the audit trail with it."""
 from __future__ import annotations
+
+from typing import Any
 
 from bson import ObjectId
 
 from app.domain.exceptions import ResellerNotFound
-from app.domain.model import Event, Origin, Reseller
-from app.service_layer.ports import Clock, PasswordHasher, UnitOfWork
+from app.domain.model import AuditEntry, Event, Origin, Reseller
+from app.service_layer.ports import Clock, PasswordHasher, Stores, UnitOfWork
 
 
 def create_reseller(name: str, password: str, origin: Origin, *, free_credits: int, uow: UnitOfWork,
@@ -16,17 +19,32 @@ def create_reseller(name: str, password: str, origin: Origin, *, free_credits: i
     uow.resellers.add(reseller, Event("reseller.create", now, origin))
 
 
+def change_reseller(name: str, changes: dict[str, Any], event: Event, *, uow: UnitOfWork) -> Reseller:
+    """Change fields of the reseller of this name and record it; raises ResellerNotFound when there is none."""
+
+    def write(stores: Stores) -> Reseller | None:
+        changed = stores.resellers.change(name, changes, event.at)
+        if changed is not None:
+            stores.audit.record(AuditEntry(event, changed.id))
+        return changed
+
+    changed = uow.together(write)
+    if changed is None:
+        raise ResellerNotFound(name)
+    return changed
+
+
 def change_reseller_password(name: str, password: str, origin: Origin, *, uow: UnitOfWork, hasher: PasswordHasher,
                              clock: Clock) -> None:
     """Replace a reseller's password; raises ResellerNotFound when there is none of that name."""
     event = Event("reseller.set-password", clock(), origin, ("password_hash",))
-    uow.resellers.change(name, {"password_hash": hasher.hash(password)}, event)
+    change_reseller(name, {"password_hash": hasher.hash(password)}, event, uow=uow)
 
 
 def set_reseller_active(name: str, active: bool, origin: Origin, *, uow: UnitOfWork, clock: Clock) -> None:
     """Enable or disable a reseller; raises ResellerNotFound when there is none of that name."""
     event = Event("reseller.enable" if active else "reseller.disable", clock(), origin, ("active",))
-    uow.resellers.change(name, {"active": active}, event)
+    change_reseller(name, {"active": active}, event, uow=uow)
 
 
 def unlock_reseller(name: str, client: str | None, origin: Origin, *, uow: UnitOfWork, clock: Clock) -> int:
@@ -34,6 +52,10 @@ def unlock_reseller(name: str, client: str | None, origin: Origin, *, uow: UnitO
     reseller = uow.resellers.named(name)
     if reseller is None:
         raise ResellerNotFound(name)
-    forgotten = [failure for failure in reseller.failures if client is None or failure.client == client]
-    uow.resellers.forget_failures(reseller.id, client, Event("reseller.unlock", clock(), origin))
-    return len(forgotten)
+
+    def write(stores: Stores) -> int:
+        forgotten = stores.authentications.forget_failures(name, client)
+        stores.audit.record(AuditEntry(Event("reseller.unlock", clock(), origin), reseller.id))
+        return forgotten
+
+    return uow.together(write)

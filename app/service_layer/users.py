@@ -1,13 +1,14 @@
-"""A reseller's users: found, listed, changed, suspended and resumed (another reseller's are never found)."""
+"""A reseller's users: found, listed, changed, suspended and resumed (another reseller's are never found). Each change
+and its audit entry are written together."""
 from __future__ import annotations
 
 from bson import ObjectId
 
 from app.domain.commands import ListRequest
 from app.domain.exceptions import UserNotFound
-from app.domain.model import Event, Origin, Page, User
-from app.service_layer.customers import customer_of
-from app.service_layer.ports import Clock, PasswordHasher, UnitOfWork
+from app.domain.model import Changed, Event, Origin, Page, User
+from app.service_layer.customers import customer_of, recorded
+from app.service_layer.ports import Clock, PasswordHasher, Stores, UnitOfWork
 
 
 def user_of(reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None,
@@ -36,17 +37,28 @@ def change_user(reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, obj
         user_of(reseller_id, user_id=user_id, uow=uow)  # before spending a hash on it
         changes["password_hash"] = hasher.hash(password)
     event = Event("user.update", clock(), origin, tuple(changes))
-    changed = uow.users.change(reseller_id, user_id, changes, event)
-    if changed is None:
-        raise UserNotFound()
-    return changed
+
+    def write(stores: Stores) -> Changed | None:
+        changed = stores.users.change(reseller_id, user_id, changes)
+        return recorded(changed, stores, event, reseller_id, changed.found.customer_id, user_id) if changed else None
+
+    return found_or_not(uow.together(write))
 
 
 def set_user_active(reseller_id: ObjectId, user_id: ObjectId, active: bool, origin: Origin, *, uow: UnitOfWork,
                     clock: Clock) -> User:
-    """Suspend or resume the reseller's user (a change only when it was the other way); the user."""
+    """Suspend or resume the reseller's user (a change, and an audit entry, only when it was the other way); the
+    user as this request left it."""
     event = Event("user.resume" if active else "user.suspend", clock(), origin, ("active",))
-    found = uow.users.set_active(reseller_id, user_id, active, event)
-    if found is None:
+
+    def write(stores: Stores) -> Changed | None:
+        changed = stores.users.set_active(reseller_id, user_id, active)
+        return recorded(changed, stores, event, reseller_id, changed.found.customer_id, user_id) if changed else None
+
+    return found_or_not(uow.together(write))
+
+
+def found_or_not(changed: Changed | None) -> User:
+    if changed is None:
         raise UserNotFound()
-    return found
+    return changed.found

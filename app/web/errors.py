@@ -10,8 +10,10 @@ from app.domain.exceptions import (
     AuthenticationFailed,
     CustomerExists,
     CustomerNotFound,
+    DatabaseNotReady,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
+    NotYetDurable,
     TooManyFailures,
     UserExists,
     UserNotFound,
@@ -85,14 +87,25 @@ def handle(error):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:
         return error_response(*DOMAIN_ERRORS[type(error)], headers=retry_after(error))
+    if isinstance(error, DatabaseNotReady):
+        log.error("a unique index the service relies on is missing: %s; run db upgrade", error)
+        return unavailable("the database is not ready (a unique index is missing), try again later")
+    if isinstance(error, NotYetDurable):
+        log.warning("what a replay or a conflict would report is not yet durable")
+        return unavailable("the outcome is not known yet, try again later")
     if is_database_unavailable(error):
         log.warning("database unavailable or outcome unknown: %s", type(error).__name__)
-        return error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later",
-                              {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
+        return unavailable("database unavailable, try again later")
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return http_error(error)
     log.exception("internal error on %s %s", request.method, request.path)
     return error_response(INTERNAL_ERROR, 500, INTERNAL_ERROR_MESSAGE)
+
+
+def unavailable(message):
+    """Answer status 98 (HTTP 503) with Retry-After: the caller retries, with its Idempotency-Key if it has one."""
+    return error_response(DATABASE_UNAVAILABLE, 503, message,
+                          {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
 
 
 def retry_after(error):

@@ -1,4 +1,5 @@
 """POST /services/rest/customer/create."""
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +29,8 @@ def test_a_customer_without_options_is_stored_with_the_contract_defaults(client,
     assert {key: value for key, value in stored.items() if key not in ("_id", "createdAt", "createdBy")} == {
         "name": "shop",
         "nameKey": "shop",
+        "keyRules": 2,
+        "keyUnicode": unicodedata.unidata_version,
         "resellerId": reseller.id,
         "integrationId": "",
         "rotationAlgorithm": "MAX_ROTATION",

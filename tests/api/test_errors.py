@@ -3,10 +3,10 @@ import time
 
 import pytest
 
-from app.adapters import indexes
+from app.adapters.resellers import MongoResellers
 from scripts.embedded_db import EmbeddedDatabase, free_port
 from tests.support.apps import RESELLER, app_for, create_reseller, provisioning
-from tests.support.database import with_database
+from tests.support.database import upgrade, with_database
 from tests.support.servers import eventually
 
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
@@ -27,10 +27,10 @@ def test_a_wrong_method_is_405_status_1_with_allow(client, method):
 
 
 def test_an_internal_error_is_500_status_99_without_internals(client, reseller, app, monkeypatch, caplog):
-    def broken(name):
+    def broken(resellers, name):
         raise RuntimeError("internal detail /srv/secret")
 
-    monkeypatch.setattr(provisioning(app).stores.resellers, "named", broken)
+    monkeypatch.setattr(MongoResellers, "named", broken)
     response = client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"], response.json["message"]) == (500, 99, "internal error")
     assert set(response.json) == {"status", "message", "requestId"}
@@ -75,8 +75,8 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(app_without
     assert client.get("/services/rest/health").status_code == 503
     server = EmbeddedDatabase(port=unreachable_port).start()
     try:
+        upgrade(provisioning(app_without_database).database)
         eventually(lambda: client.get("/services/rest/health").status_code == 200, 10, "health did not come back")
-        list(indexes.upgrade(provisioning(app_without_database).database))
         create_reseller(app_without_database)
         assert client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"}).status_code == 201
     finally:

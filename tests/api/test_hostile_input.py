@@ -253,7 +253,7 @@ def send(client, path, params, body_form):
 
 
 @pytest.mark.parametrize("path, field", every_field())
-def test_no_value_of_a_parameter_makes_the_service_fail(session_app, path, field):
+def test_no_value_of_a_parameter_makes_the_service_fail(session_app, db, path, field):
     """Arbitrary JSON values (lone surrogates, controls, deep nesting among them), in the three body forms: never a
     5xx, always the contract's shape."""
 

@@ -1,9 +1,13 @@
 """Idempotency-Key: a retry gets the first answer again and creates nothing; the key lives with what it created."""
+import hashlib
+import hmac
+import json
 import threading
 import time
 
 import pytest
 
+from app.adapters.customers import MongoCustomers
 from tests.support.apps import RESELLER, app_for, create_reseller
 from tests.support.database import disarm, fail_command
 from tests.support.servers import eventually
@@ -221,3 +225,60 @@ def test_a_retry_after_the_reseller_changed_its_password_is_still_a_replay(clien
 def no_fail_point_left(db):
     yield
     disarm(db)
+
+
+def test_a_fingerprint_covers_no_password_so_a_stored_one_gives_none_away(client, reseller, customer_of, db):
+    user = {"username": "u", "customerId": customer_of("shop"), "email": "a@b.com", "phoneNumber": "1"}
+    first = post(client, USER_CREATE, key="u", password="first password", **user)
+    again = post(client, USER_CREATE, key="u", password="another password", **user)
+    assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (201, 201, "true")
+    stored = db.users.find_one()["idempotency"]
+    secret = b"development-only-idempotency-secret"
+    for password in ("first password", "another password"):
+        canonical = json.dumps(["user/create", {"credentials": {"reseller_name": "acme"}, "customer_id": user["customerId"],
+                                                "user": {**NEW_USER_DEFAULTS, "username": "u", "email": "a@b.com",
+                                                         "phone_number": "1"}}], sort_keys=True)
+        assert hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest() == stored["fingerprint"]
+        assert hmac.new(secret, (canonical + password).encode(), hashlib.sha256).hexdigest() != stored["fingerprint"]
+
+
+NEW_USER_DEFAULTS = {"virtual_number": None, "contact_name": None, "mo_push": None, "final_status_push": None,
+                     "swapping_source_address_allowed": False}
+
+
+@pytest.mark.parametrize("path, params", [(CUSTOMER_CREATE, {}), (CUSTOMER_USER_CREATE, PHONE_APP)],
+                         ids=["customer", "customer-user"])
+def test_what_a_replay_reports_is_read_as_a_majority_has_it_in_the_writes_session(client, reseller, commands, path,
+                                                                                  params):
+    post(client, path, **params)
+    with commands.recorded():
+        assert post(client, path, **params).headers["Idempotent-Replayed"] == "true"
+    reads = [command for name, _, command in commands.started_commands if name == "find" and
+             "idempotency.key" in command.get("filter", {})]
+    assert reads and all(read["readConcern"]["level"] == "majority" for read in reads)
+    assert all("afterClusterTime" in read["readConcern"] for read in reads)
+    sessions = {command["lsid"]["id"] for _, _, command in commands.started_commands if "lsid" in command}
+    assert len(sessions) == 1
+
+
+def test_a_replay_that_a_majority_does_not_hold_yet_is_503_and_the_retry_converges(client, reseller, db, monkeypatch):
+    first = post(client)
+    holds = MongoCustomers.with_key
+
+    def not_yet(customers, reseller_id, key, *, durable=False):
+        return None if durable else holds(customers, reseller_id, key, durable=durable)
+
+    monkeypatch.setattr(MongoCustomers, "with_key", not_yet)
+    monkeypatch.setattr(MongoCustomers, "name_taken", lambda customers, name, *, durable=False: not durable)
+    lost = post(client)
+    assert (lost.status_code, lost.json["status"], "Retry-After" in lost.headers) == (503, 98, True)
+    monkeypatch.undo()
+    assert post(client).get_data() == first.get_data()
+    assert db.customers.count_documents({}) == 1
+
+
+def test_a_conflict_that_a_majority_does_not_hold_yet_is_503_not_409(client, reseller, customer_of, monkeypatch):
+    customer_of("shop")
+    monkeypatch.setattr(MongoCustomers, "name_taken", lambda customers, name, *, durable=False: not durable)
+    response = post(client, key=None)
+    assert (response.status_code, response.json["status"]) == (503, 98)

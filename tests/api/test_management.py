@@ -3,6 +3,7 @@ import pytest
 from bson import ObjectId
 
 from tests.support.apps import RESELLER
+from tests.support.database import trail
 
 OTHER = {"resellerName": "other", "resellerPassword": "other secret"}
 BASE = "/services/rest/"
@@ -96,7 +97,7 @@ def test_customer_update_changes_the_settings_given_and_records_which(client, sh
     assert response.status_code == 200
     assert {k: response.json["customer"][k] for k in ("billingType", "moCharge", "integrationId", "name")} == {
         "billingType": "PRE_PAID", "moCharge": 7, "integrationId": "crm-9", "name": "shop"}
-    [entry] = db.customers.find_one({"_id": ObjectId(customer_id)})["history"]
+    [entry] = trail(db, {"customerId": ObjectId(customer_id)})
     assert (entry["action"], entry["fields"]) == ("customer.update", ["billingType", "integrationId", "moCharge"])
 
 
@@ -123,7 +124,7 @@ def test_user_update_sets_and_clears_details_and_hashes_a_new_password(client, s
     stored = db.users.find_one({"_id": ObjectId(user_id)})
     assert "moPush" not in stored and stored["passwordHash"].startswith("$argon2id$")
     assert "new secret" not in str(stored)
-    [entry] = stored["history"]
+    [entry] = trail(db, {"userId": ObjectId(user_id)})
     assert entry["fields"] == ["contactName", "moPush", "password", "virtualNumber"]
 
 
@@ -156,8 +157,8 @@ def test_suspend_and_resume_set_active_and_record_only_real_changes(client, shop
     answers = [post(client, f"{kind}/{action}", **{key: value}).json[kind]["active"]
                for action in ("suspend", "suspend", "resume", "resume")]
     assert answers == [False, False, True, True]
-    stored = db[f"{kind}s"].find_one({"_id": ObjectId(value)})
-    assert [entry["action"] for entry in stored.get("history", [])] == [f"{kind}.suspend", f"{kind}.resume"]
+    changes = trail(db, {key: ObjectId(value), **({"userId": None} if kind == "customer" else {})})
+    assert [entry["action"] for entry in changes] == [f"{kind}.suspend", f"{kind}.resume"]
 
 
 def test_documents_from_before_suspensions_count_as_active(client, shop, db):
@@ -166,7 +167,7 @@ def test_documents_from_before_suspensions_count_as_active(client, shop, db):
     db.users.update_one({"_id": ObjectId(user_id)}, {"$unset": {"active": ""}})
     assert post(client, "customer/get", customerId=customer_id).json["customer"]["active"] is True
     assert post(client, "user/resume", userId=user_id).json["user"]["active"] is True
-    assert "history" not in db.users.find_one({"_id": ObjectId(user_id)})
+    assert trail(db, {"userId": ObjectId(user_id)}) == []
 
 
 def test_unknown_ids_are_404_status_5_and_9(client, reseller):

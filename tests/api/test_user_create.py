@@ -38,7 +38,8 @@ def test_a_user_is_stored_with_ids_as_objectids_a_normalized_email_and_only_give
     create(client, user_params)
     stored = db.users.find_one({"username": "jdoe"})
     assert set(stored) == {
-        "_id", "username", "usernameKey", "passwordHash", "customerId", "resellerId", "email", "phoneNumber",
+        "_id", "username", "usernameKey", "keyRules", "keyUnicode", "passwordHash", "customerId", "resellerId", "email",
+        "phoneNumber",
         "swappingSourceAddressAllowed", "active", "createdAt", "createdBy",
     }
     assert stored["customerId"] == ObjectId(user_params["customerId"])

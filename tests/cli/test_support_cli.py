@@ -4,6 +4,7 @@ from argon2 import PasswordHasher
 from bson import ObjectId
 
 from tests.support.apps import RESELLER, Operator, app_for
+from tests.support.database import trail
 
 
 def test_customer_show_gives_ids_reseller_settings_credits_and_users(client, runner, reseller, db):
@@ -91,8 +92,9 @@ def test_user_set_password_takes_it_from_the_environment_or_a_prompt_and_records
     assert prompted.exit_code == 0 and "typed" not in prompted.output
     stored = db.users.find_one()
     assert stored["passwordHash"] != before and PasswordHasher().verify(stored["passwordHash"], "typed")
-    assert [(entry["action"], entry["fields"]) for entry in stored["history"]] == [("user.update", ["password"])] * 2
-    assert all(entry["client"].startswith("cli ") for entry in stored["history"])
+    changes = trail(db, {"userId": stored["_id"]})
+    assert [(entry["action"], entry["fields"]) for entry in changes] == [("user.update", ["password"])] * 2
+    assert all(entry["client"].startswith("cli ") for entry in changes)
 
 
 @pytest.mark.parametrize("kind, name", [("customer", "shop"), ("user", "jdoe")])
@@ -106,8 +108,9 @@ def test_suspend_and_resume_from_the_cli_are_recorded_with_the_operator(client, 
     assert runner.invoke(args=[kind, "resume", name]).exit_code == 0
     stored = db[f"{kind}s"].find_one()
     assert stored["active"] is True
-    assert [entry["action"] for entry in stored["history"]] == [f"{kind}.suspend", f"{kind}.resume"]
-    assert all(entry["client"].startswith("cli ") for entry in stored["history"])
+    changes = trail(db, {f"{kind}Id": stored["_id"], **({"userId": None} if kind == "customer" else {})})
+    assert [entry["action"] for entry in changes] == [f"{kind}.suspend", f"{kind}.resume"]
+    assert all(entry["client"].startswith("cli ") for entry in changes)
 
 
 def test_reseller_unlock_forgets_failures_of_one_address_or_of_all(client, runner, reseller, db):
@@ -116,11 +119,10 @@ def test_reseller_unlock_forgets_failures_of_one_address_or_of_all(client, runne
                     environ_base={"REMOTE_ADDR": address})
     one = runner.invoke(args=["reseller", "unlock", "acme", "--address", "192.0.2.1"])
     assert one.output == "unlocked reseller acme: forgot 2 failed authentication(s) from 192.0.2.1\n"
-    assert [failure["client"] for failure in db.resellers.find_one()["authFailures"]] == ["192.0.2.2"]
+    assert [failure["client"] for failure in db.auth_failures.find({"name": "acme"})] == ["192.0.2.2"]
     assert runner.invoke(args=["reseller", "unlock", "acme"]).exit_code == 0
-    stored = db.resellers.find_one()
-    assert stored["authFailures"] == []
-    assert [entry["action"] for entry in stored["history"]] == ["reseller.unlock", "reseller.unlock"]
+    assert db.auth_failures.count_documents({"name": "acme"}) == 0
+    assert [entry["action"] for entry in trail(db, {"resellerId": reseller.id})] == ["reseller.unlock", "reseller.unlock"]
 
 
 def test_an_unlocked_reseller_works_again_at_once(database_uri, runner, reseller):

@@ -5,10 +5,9 @@ import time
 import pytest
 from pymongo import MongoClient
 
-from app.adapters import indexes
 from scripts.embedded_db import EmbeddedDatabase
 from tests.support.apps import RESELLER, app_for, create_reseller
-from tests.support.database import disarm, fail_command, with_database, with_option
+from tests.support.database import disarm, fail_command, upgrade, with_database, with_option
 from tests.support.servers import eventually
 
 CUSTOMER_CREATE = "/services/rest/customer/create"
@@ -111,7 +110,7 @@ def test_a_primary_stepping_down_mid_transaction_is_ridden_out_within_the_deadli
     uri = with_database(server.uri, "stepdown")
     try:
         with MongoClient(uri) as client:
-            list(indexes.upgrade(client.get_default_database()))
+            upgrade(client.get_default_database())
         app = app_for(with_option(uri, "heartbeatFrequencyMS=500"), commands=commands, MONGODB_TIMEOUT_MS=30000)
         create_reseller(app)
         client = warmed(app)

@@ -2,7 +2,7 @@
 import pytest
 from bson import ObjectId
 
-from app.adapters import indexes
+from app.adapters import upgrade
 from tests.support.apps import RESELLER, Operator, app_for, create_reseller, provisioning
 
 INDEX_STAGES = {"IXSCAN", "IDHACK", "EXPRESS_IXSCAN", "EXPRESS_IDHACK", "EXPRESS_CLUSTERED_IXSCAN", "COUNT_SCAN",
@@ -106,14 +106,14 @@ def recorded(database_uri, commands, db):
                         ["audit", "show", "--reseller", "acme"]):
             assert runner.invoke(args=command).exit_code == 0, command
         client.get("/services/rest/health")
-        indexes.drift(provisioning(app).database)
+        upgrade.drift(provisioning(app).database)
     return provisioning(app).database, queries_of(commands.started_commands)
 
 
 def test_every_query_the_service_issues_is_served_by_an_index_with_no_sort_in_memory(recorded):
     database, queries = recorded
     secantus = "secantusVersion" in database.client.admin.command("buildInfo")
-    assert {"resellers", "customers", "users", "failed_reseller_names", "reseller_known_clients"} <= {
+    assert {"resellers", "customers", "users", "auth_failures", "audit_events", "reseller_known_clients"} <= {
         query.collection for query in queries}
     for query in queries:
         cursor = database[query.collection].find(query.filter)

@@ -8,13 +8,25 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
-from app.adapters import indexes
+from app.adapters.backfills import Pace
+from app.adapters.upgrade import MongoUpgrade
+from app.domain.upgrades import Note
 from scripts.embedded_db import EmbeddedDatabase
 
 # The app under test talks to MongoDB under this name, so that fail points hit its commands and nobody else's.
 APP_NAME = "provisioning-under-test"
 COMMAND_NOT_FOUND = 59
 UNAUTHORIZED = 13
+
+
+def upgrade(database):
+    """`db upgrade` on a database, unthrottled; the lines it reported."""
+    return [event.text for event in MongoUpgrade(database, pace=Pace(rest=0)).run() if isinstance(event, Note)]
+
+
+def trail(database, query):
+    """The audit_events matching query, oldest first."""
+    return list(database.audit_events.find(query).sort("_id", 1))
 
 
 def with_database(uri, name):
@@ -43,7 +55,7 @@ def database_uri(server_uri):
     """A database of the suite's own on that server, dropped at the end, its indexes made as `db upgrade` does."""
     name = f"provisioning_test_{uuid.uuid4().hex[:12]}"
     with MongoClient(server_uri) as client:
-        list(indexes.upgrade(client[name]))
+        upgrade(client[name])
         yield with_database(server_uri, name)
         client.drop_database(name)
 
@@ -59,7 +71,7 @@ def spare_database(server_uri):
         made.append(name)
         uri = with_database(server_uri, name)
         with MongoClient(uri) as client:
-            list(indexes.upgrade(client.get_default_database()))
+            upgrade(client.get_default_database())
         return uri
 
     yield make
@@ -90,7 +102,7 @@ def standalone_server():
     server = EmbeddedDatabase("--standalone", "--enable-test-commands").start()
     uri = with_database(server.uri, "provisioning")
     with MongoClient(uri) as client:
-        list(indexes.upgrade(client.get_default_database()))
+        upgrade(client.get_default_database())
     yield uri
     server.stop()
 

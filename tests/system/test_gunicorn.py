@@ -13,7 +13,7 @@ from pymongo import MongoClient
 
 from scripts.embedded_db import EmbeddedDatabase, free_port
 from tests.support.apps import RESELLER
-from tests.support.database import with_database
+from tests.support.database import upgrade, with_database
 from tests.support.servers import ROOT, Gunicorn, call, environment, eventually, raw_answer
 
 
@@ -49,9 +49,9 @@ def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller, db
         params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
         request = threading.Thread(target=lambda: answer.update(result=call(server.url("/services/rest/customer-user/create"), params)))
         request.start()
-        # A worker has the request once it has authenticated the reseller (a full check is counted, then forgotten);
+        # A worker has the request once it has authenticated the reseller (and noted the client it came from);
         # hashing the new user's password then takes seconds.
-        while db.resellers.find_one({"name": "acme"}).get("authFailuresVersion", 0) < 2:
+        while db.reseller_known_clients.find_one() is None:
             assert request.is_alive(), answer
             time.sleep(0.02)
         server.process.send_signal(signal.SIGTERM)
@@ -83,6 +83,8 @@ def test_with_the_database_down_every_endpoint_answers_503_in_time_and_recovers_
 
     database = EmbeddedDatabase(storage_path=str(tmp_path / "db")).start()
     uri = with_database(database.uri, "faults")
+    with MongoClient(uri) as client:
+        upgrade(client.get_default_database())
     params = {**RESELLER, "name": "n", "customer": "c", "username": "u", "password": "p", "applyFreeCredits": "true",
               "customerId": "5a4e96a030046095c7ef280f", "email": "a@b.com", "phoneNumber": "1"}
     paths = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
@@ -147,10 +149,10 @@ def test_what_gunicorn_refuses_before_the_app_is_answered_in_the_contracts_json(
 def test_index_drift_found_at_start_is_logged_and_the_service_still_starts(spare_database):
     uri = spare_database()
     with MongoClient(uri) as client:
-        client.get_default_database().command("collMod", "failed_reseller_names",
+        client.get_default_database().command("collMod", "auth_failures",
                                               index={"keyPattern": {"expiresAt": 1}, "expireAfterSeconds": 60})
     with Gunicorn(MONGODB_URI=uri) as server:
         assert call(server.url("/services/rest/health"))[0] == 200
         eventually(lambda: "database drift" in server.output_so_far(), 30, "the drift was not logged")
     [line] = [line for line in server.output.splitlines() if "database drift" in line]
-    assert "failed_reseller_names" in line and "expireAfterSeconds" in line and "db upgrade" in line
+    assert "auth_failures" in line and "expireAfterSeconds" in line and "db upgrade" in line

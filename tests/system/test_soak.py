@@ -17,10 +17,9 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from app import create_app
-from app.adapters import indexes
 from scripts.embedded_db import EmbeddedDatabase
 from tests.support.apps import CHEAP_ARGON2, create_reseller, provisioning
-from tests.support.database import with_database
+from tests.support.database import upgrade, with_database
 from tests.support.servers import Gunicorn, call
 
 CLIENTS = 16
@@ -90,7 +89,7 @@ def test_a_soak_with_a_database_restart_loses_and_duplicates_nothing(tmp_path):
     database = EmbeddedDatabase(storage_path=str(tmp_path / "db")).start()
     uri = with_database(database.uri, "soak")
     setup = create_app({"MONGODB_URI": uri, **CHEAP_ARGON2})
-    list(indexes.upgrade(provisioning(setup).database))
+    upgrade(provisioning(setup).database)
     create_reseller(setup, RESELLER["resellerName"], RESELLER["resellerPassword"], free_credits=3)
     provisioning(setup).database.client.close()
     answers_seen, settled, restarts, lost = [], [], [], set()
@@ -191,16 +190,16 @@ def check(db, settled, answers_seen, log, base_customer_ids, restarts, lost):
 
 
 def check_changes(db, settled, base_customer_ids):
-    """Every settled update or suspension is recorded on its customer (a retried one may be recorded twice, never
-    lost), each customer's moCharge is one that was sent for it, and nothing but the base customers changed."""
+    """Every settled update or suspension is recorded in the audit trail, in the change's transaction (a retried one
+    may be recorded twice, never lost), each customer's moCharge is one that was sent for it, and nothing but the base
+    customers changed."""
     updates, sent_charges = Counter(), defaultdict(set)
     for path, params, _, (code, _) in settled:
         if path.endswith("/update"):
             sent_charges[params["customerId"]].add(int(params["moCharge"]))
             updates[params["customerId"]] += code == 200
     for customer in db.customers.find({"_id": {"$in": [ObjectId(c) for c in base_customer_ids]}}):
-        history = customer.get("history", [])
-        recorded = Counter(entry["action"] for entry in history)
+        recorded = Counter(event["action"] for event in db.audit_events.find({"customerId": customer["_id"]}))
         assert recorded["customer.update"] >= updates[str(customer["_id"])]
         assert customer["moCharge"] == 0 or customer["moCharge"] in sent_charges[str(customer["_id"])]
-    assert not db.customers.find_one({"_id": {"$nin": [ObjectId(c) for c in base_customer_ids]}, "history": {"$exists": True}})
+    assert not db.audit_events.find_one({"customerId": {"$nin": [ObjectId(c) for c in base_customer_ids]}})

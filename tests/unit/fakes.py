@@ -1,5 +1,5 @@
 """Fakes of the service layer's ports over dicts, checked against the same ports as the Mongo stores (make typecheck):
-unique names and keys, failures counted only on the version read, writes together undone when one fails."""
+unique names and keys, failures counted as they happen, writes together undone when one fails."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
-from app.domain.exceptions import CustomerExists, ResellerExists, ResellerNotFound, UserExists
-from app.domain.model import AuditEntry, CreditEntry, Customer, Event, FailedName, Failure, Page, Reseller, User
+from app.domain.exceptions import CustomerExists, ResellerExists, UserExists
+from app.domain.model import AuditEntry, Changed, CreditEntry, Customer, Event, Failure, Page, Reseller, User
 from app.service_layer import ports
 
 T = TypeVar("T")
@@ -20,9 +20,6 @@ T = TypeVar("T")
 class FakeResellers:
     def __init__(self, resellers: tuple[Reseller, ...] = ()):
         self.stored = {reseller.name: reseller for reseller in resellers}
-        self.failed_names: dict[str, FailedName] = {}
-        self.known: set[tuple[ObjectId, str]] = set()
-        self.counts_to_lose = 0
 
     def named(self, name: str) -> Reseller | None:
         return self.stored.get(name)
@@ -38,37 +35,29 @@ class FakeResellers:
             raise ResellerExists(reseller.name)
         self.stored[reseller.name] = reseller
 
-    def change(self, name: str, changes: dict[str, Any], event: Event) -> None:
+    def change(self, name: str, changes: dict[str, Any], at: datetime) -> Reseller | None:
         if name not in self.stored:
-            raise ResellerNotFound(name)
+            return None
         self.stored[name] = replace(self.stored[name], **changes)
+        return self.stored[name]
 
-    def failed_name(self, name: str) -> FailedName:
-        return self.failed_names.get(name, FailedName(name))
 
-    def count_failure(self, counted: Reseller | FailedName, failures: tuple[Failure, ...], expires_at: datetime) -> bool:
-        if self.counts_to_lose:
-            self.counts_to_lose -= 1
-            return False
-        if isinstance(counted, Reseller):
-            stored_reseller = self.stored[counted.name]
-            if stored_reseller.failures_version != counted.failures_version:
-                return False
-            self.stored[counted.name] = replace(stored_reseller, failures=failures,
-                                                failures_version=stored_reseller.failures_version + 1)
-            return True
-        stored_name = self.failed_name(counted.name)
-        if stored_name.failures_version != counted.failures_version:
-            return False
-        self.failed_names[counted.name] = replace(stored_name, failures=failures,
-                                                  failures_version=stored_name.failures_version + 1)
-        return True
+class FakeAuthentications:
+    def __init__(self) -> None:
+        self.failures: dict[str, list[Failure]] = {}
+        self.known: set[tuple[ObjectId, str]] = set()
 
-    def forget_failures(self, reseller_id: ObjectId, client: str | None = None, event: Event | None = None) -> None:
-        for name, reseller in self.stored.items():
-            if reseller.id == reseller_id:
-                kept = tuple(f for f in reseller.failures if client and f.client != client)
-                self.stored[name] = replace(reseller, failures=kept, failures_version=reseller.failures_version + 1)
+    def failures_of(self, name: str) -> list[Failure]:
+        return sorted(self.failures.get(name, []), key=lambda failure: failure.at)
+
+    def count_failure(self, name: str, client: str, at: datetime, expires_at: datetime) -> None:
+        self.failures.setdefault(name, []).append(Failure(client, at.replace(microsecond=0)))
+
+    def forget_failures(self, name: str, client: str | None = None) -> int:
+        kept = [failure for failure in self.failures.get(name, []) if client and failure.client != client]
+        forgotten = len(self.failures.get(name, [])) - len(kept)
+        self.failures[name] = kept
+        return forgotten
 
     def note_known_client(self, reseller_id: ObjectId, client: str, at: datetime) -> None:
         self.known.add((reseller_id, client))
@@ -97,14 +86,14 @@ class FakeCustomers:
             raise CustomerExists(customer.name)
         self.stored[customer.id] = customer
 
-    def name_taken(self, name: str) -> bool:
+    def name_taken(self, name: str, *, durable: bool = False) -> bool:
         return any(c.name == name for c in self.stored.values())
 
     def of(self, reseller_id: ObjectId, customer_id: ObjectId) -> Customer | None:
         found = self.stored.get(customer_id)
         return found if found and found.reseller_id == reseller_id else None
 
-    def with_key(self, reseller_id: ObjectId, key: str) -> Customer | None:
+    def with_key(self, reseller_id: ObjectId, key: str, *, durable: bool = False) -> Customer | None:
         return next((c for c in self.stored.values() if c.idempotency and c.idempotency.key == key), None)
 
     def with_id(self, customer_id: ObjectId) -> Customer | None:
@@ -119,16 +108,19 @@ class FakeCustomers:
     def count_of(self, reseller_id: ObjectId) -> int:
         return sum(c.reseller_id == reseller_id for c in self.stored.values())
 
-    def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any],
-               event: Event) -> Customer | None:
+    def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
         found = self.of(reseller_id, customer_id)
         if found is None:
             return None
         self.stored[customer_id] = replace(found, **changes)
-        return self.stored[customer_id]
+        return Changed(self.stored[customer_id], True)
 
-    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool, event: Event) -> Customer | None:
-        return self.change(reseller_id, customer_id, {"active": active}, event)
+    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool) -> Changed | None:
+        found = self.of(reseller_id, customer_id)
+        if found is None:
+            return None
+        return self.change(reseller_id, customer_id, {"active": active}) if found.active != active else \
+            Changed(found, False)
 
 
 class FakeUsers:
@@ -140,14 +132,14 @@ class FakeUsers:
             raise UserExists(user.username)
         self.stored[user.id] = user
 
-    def username_taken(self, username: str) -> bool:
+    def username_taken(self, username: str, *, durable: bool = False) -> bool:
         return self.named(username) is not None
 
     def of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
         found = self.stored.get(user_id) if user_id is not None else self.named(username or "")
         return found if found and found.reseller_id == reseller_id else None
 
-    def with_key(self, reseller_id: ObjectId, key: str) -> User | None:
+    def with_key(self, reseller_id: ObjectId, key: str, *, durable: bool = False) -> User | None:
         return next((u for u in self.stored.values() if u.idempotency and u.idempotency.key == key), None)
 
     def with_id(self, user_id: ObjectId) -> User | None:
@@ -165,15 +157,18 @@ class FakeUsers:
     def count_of_customer(self, customer_id: ObjectId) -> int:
         return sum(u.customer_id == customer_id for u in self.stored.values())
 
-    def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any], event: Event) -> User | None:
+    def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
         found = self.of(reseller_id, user_id=user_id)
         if found is None:
             return None
         self.stored[user_id] = replace(found, **changes)
-        return self.stored[user_id]
+        return Changed(self.stored[user_id], True)
 
-    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool, event: Event) -> User | None:
-        return self.change(reseller_id, user_id, {"active": active}, event)
+    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool) -> Changed | None:
+        found = self.of(reseller_id, user_id=user_id)
+        if found is None:
+            return None
+        return self.change(reseller_id, user_id, {"active": active}) if found.active != active else Changed(found, False)
 
 
 class FakeCredits:
@@ -188,14 +183,17 @@ class FakeAudit:
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
 
-    def of_customer(self, customer_id: ObjectId, limit: int) -> list[AuditEntry]:
-        return [entry for entry in self.entries if entry.customer_id == customer_id]
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
 
-    def of_user(self, user_id: ObjectId) -> list[AuditEntry]:
-        return [entry for entry in self.entries if entry.user_id == user_id]
+    def of_customer(self, customer_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
+        return [entry for entry in self.entries if entry.customer_id == customer_id][-limit:]
 
-    def of_reseller(self, reseller_id: ObjectId, limit: int) -> list[AuditEntry]:
-        return [entry for entry in self.entries if entry.reseller_id == reseller_id]
+    def of_user(self, user_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
+        return [entry for entry in self.entries if entry.user_id == user_id][-limit:]
+
+    def of_reseller(self, reseller_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
+        return [entry for entry in self.entries if entry.reseller_id == reseller_id][-limit:]
 
 
 class FakeUnitOfWork:
@@ -203,6 +201,7 @@ class FakeUnitOfWork:
 
     def __init__(self, resellers: tuple[Reseller, ...] = ()):
         self.resellers = FakeResellers(resellers)
+        self.authentications = FakeAuthentications()
         self.customers = FakeCustomers()
         self.users = FakeUsers()
         self.credits = FakeCredits()
@@ -216,14 +215,18 @@ class FakeUnitOfWork:
         pass
 
     def together(self, write: Callable[[ports.Stores], T]) -> T:
-        saved = (dict(self.customers.stored), dict(self.users.stored), list(self.credits.entries))
+        saved = (dict(self.customers.stored), dict(self.users.stored), list(self.credits.entries),
+                 list(self.audit.entries))
         try:
             return write(self)
         except BaseException:
-            self.customers.stored, self.users.stored, self.credits.entries = saved
+            self.customers.stored, self.users.stored, self.credits.entries, self.audit.entries = saved
             raise
 
     def ping(self) -> None:
+        pass
+
+    def require_uniqueness(self) -> None:
         pass
 
 

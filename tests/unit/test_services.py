@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from app.adapters.passwords import Hasher
+from app.adapters.passwords import Hasher, VerificationCache
 from app.domain.commands import (
     Credentials,
     CustomerRequest,
@@ -34,8 +34,9 @@ LIMITS = FailureLimits(per_client=3, per_reseller=5, window_seconds=900)
 
 
 class CountingHasher(Hasher):
-    def __init__(self):
-        super().__init__(time_cost=1, memory_kib=8, parallelism=1)
+    def __init__(self, cache_seconds=0):
+        super().__init__(time_cost=1, memory_kib=8, parallelism=1,
+                         cache=VerificationCache(seconds=cache_seconds, max_entries=10))
         self.hashed = 0
         self.verified = 0
 
@@ -80,7 +81,7 @@ def test_an_unknown_reseller_is_refused_and_its_failure_counted_like_a_known_one
     uow = uow_with()
     with pytest.raises(AuthenticationFailed):
         authenticate(uow, hasher, name="ghost")
-    assert [f.client for f in uow.resellers.failed_name("ghost").failures] == [ORIGIN.client]
+    assert [f.client for f in uow.authentications.failures_of("ghost")] == [ORIGIN.client]
 
 
 def test_a_name_that_failed_too_often_is_refused_before_its_password_is_checked(hasher, reseller):
@@ -100,15 +101,34 @@ def test_a_success_forgets_the_failures_of_its_client_only(hasher, reseller):
         with pytest.raises(AuthenticationFailed):
             authenticate(uow, hasher, password="wrong", client=client)
     authenticate(uow, hasher, client="192.0.2.1")
-    assert [f.client for f in uow.resellers.named("acme").failures] == ["192.0.2.2"]
+    assert [f.client for f in uow.authentications.failures_of("acme")] == ["192.0.2.2"]
 
 
-def test_a_count_that_lost_a_race_is_checked_again_on_what_won(hasher, reseller):
+def test_a_correct_password_never_counts_as_a_failure_however_often_it_is_checked(hasher, reseller):
     uow = uow_with(reseller)
-    uow.resellers.counts_to_lose = 2
-    with pytest.raises(AuthenticationFailed):
-        authenticate(uow, hasher, password="wrong")
-    assert len(uow.resellers.named("acme").failures) == 1
+    for _ in range(LIMITS.per_client * 3):
+        authenticate(uow, hasher)
+    assert uow.authentications.failures_of("acme") == []
+
+
+def test_a_password_verified_lately_needs_no_hash(reseller):
+    cached = CountingHasher(cache_seconds=60)
+    uow = uow_with(replace(reseller, password_hash=cached.hash("pw")))
+    authenticate(uow, cached)
+    verified = cached.verified
+    authenticate(uow, cached)
+    assert cached.verified == verified
+
+
+def test_a_locked_name_refuses_even_a_password_verified_lately(reseller):
+    cached = CountingHasher(cache_seconds=60)
+    uow = uow_with(replace(reseller, password_hash=cached.hash("pw")))
+    authenticate(uow, cached)
+    for _ in range(LIMITS.per_client):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(uow, cached, password="wrong")
+    with pytest.raises(TooManyFailures):
+        authenticate(uow, cached)
 
 
 def test_the_ceiling_on_all_addresses_spares_a_client_that_authenticated_lately(hasher, reseller):

@@ -1,0 +1,98 @@
+"""The state of resellers' authentication: failed authentications lately, counted per name, client address and
+second (auth_failures, kept for the throttling window by a TTL index), and the client addresses each reseller
+authenticated from (reseller_known_clients). Reseller documents are never written on the request path."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from datetime import datetime
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.adapters.documents import failure_from
+from app.adapters.mongo import UNBOUND, Binding, Collections
+from app.domain.model import Failure
+
+# A process writes "this client authenticated as that reseller" at most this often per pair.
+KNOWN_CLIENT_NOTE_SECONDS = 3600
+KNOWN_CLIENT_NOTES_KEPT = 10_000
+
+
+class KnownClientNotes:
+    """Which (reseller, client) pairs this process recorded lately, so that it records each at most hourly."""
+
+    def __init__(self, seconds: int = KNOWN_CLIENT_NOTE_SECONDS, kept: int = KNOWN_CLIENT_NOTES_KEPT):
+        self._seconds = seconds
+        self._kept = kept
+        self._noted: OrderedDict[tuple[ObjectId, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def due(self, pair: tuple[ObjectId, str]) -> bool:
+        with self._lock:
+            noted = self._noted.get(pair)
+            return noted is None or time.monotonic() - noted > self._seconds
+
+    def noted(self, pair: tuple[ObjectId, str]) -> None:
+        with self._lock:
+            self._noted[pair] = time.monotonic()
+            self._noted.move_to_end(pair)
+            while len(self._noted) > self._kept:
+                self._noted.popitem(last=False)
+
+
+class MongoAuthentications:
+    """Failed authentications by name (a reseller's or not) and client, and the clients resellers work from."""
+
+    def __init__(self, collections: Collections, notes: KnownClientNotes, binding: Binding = UNBOUND):
+        self._c = collections
+        self._notes = notes
+        self._binding = binding
+
+    def bound(self, binding: Binding) -> MongoAuthentications:
+        return MongoAuthentications(self._c, self._notes, binding)
+
+    def failures_of(self, name: str) -> list[Failure]:
+        """The failed authentications of a name lately (some may be older than the window: the TTL monitor runs
+        every minute), oldest first."""
+        found = self._c.auth_failures.find({"name": name}, {"client": 1, "second": 1, "count": 1},
+                                           session=self._binding.session)
+        return sorted((failure_from(document) for document in found), key=lambda failure: failure.at)
+
+    def count_failure(self, name: str, client: str, at: datetime, expires_at: datetime) -> None:
+        """Count one failed authentication of a name from a client, in the second it happened."""
+        second = at.replace(microsecond=0)
+        for attempt in range(2):
+            try:
+                self._c.auth_failures.update_one({"name": name, "client": client, "second": second},
+                                                 {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": expires_at}},
+                                                 upsert=True, session=self._binding.session)
+                return
+            except DuplicateKeyError:
+                # Two upserts of one new count at once: one inserted it, the other now finds it.
+                if attempt:
+                    raise
+
+    def forget_failures(self, name: str, client: str | None = None) -> int:
+        """Forget a name's failed authentications from client (from every client when None); how many."""
+        query: dict[str, object] = {"name": name, **({"client": client} if client else {})}
+        forgotten = sum(document["count"] for document in self._c.auth_failures.find(query, {"count": 1},
+                                                                                    session=self._binding.session))
+        if forgotten:
+            self._c.auth_failures.delete_many(query, session=self._binding.session)
+        return forgotten
+
+    def note_known_client(self, reseller_id: ObjectId, client: str, at: datetime) -> None:
+        """Record that client authenticated as this reseller (at most hourly per pair and process)."""
+        pair = (reseller_id, client)
+        if not self._notes.due(pair):
+            return
+        self._c.known_clients.update_one({"resellerId": reseller_id, "client": client}, {"$set": {"at": at}},
+                                         upsert=True)
+        self._notes.noted(pair)
+
+    def is_known_client(self, reseller_id: ObjectId, client: str, since: datetime) -> bool:
+        """Tell whether client authenticated as this reseller since then."""
+        found = self._c.known_clients.find_one({"resellerId": reseller_id, "client": client})
+        return found is not None and found["at"] >= since
