@@ -7,6 +7,11 @@ from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/provisioning?retryWrites=false"
+# gunicorn kills a worker that has not answered within this long (gunicorn.conf.py).
+WORKER_TIMEOUT_SECONDS = 30
+# What a request may still need after its database deadline: aborting its transaction, or undoing its inserts, under
+# a deadline of its own (app.adapters.unit_of_work).
+ABORT_SECONDS = 5
 OWASP_MINIMUM = {"ARGON2_MEMORY_KIB": 19 * 1024, "ARGON2_TIME_COST": 2}
 
 
@@ -161,6 +166,10 @@ def combined_problems(settings, environ):
     problems = []
     if settings["THROTTLE_FAILURES"] > settings["THROTTLE_RESELLER_FAILURES"]:
         problems.append("THROTTLE_FAILURES must not be above THROTTLE_RESELLER_FAILURES")
+    longest = (WORKER_TIMEOUT_SECONDS - ABORT_SECONDS) * 1000
+    if settings["MONGODB_TIMEOUT_MS"] >= longest:
+        problems.append(f"MONGODB_TIMEOUT_MS must be below {longest}: gunicorn's worker timeout of "
+                        f"{WORKER_TIMEOUT_SECONDS} s, less {ABORT_SECONDS} s to abort what a request left unfinished")
     if settings["DEPLOYMENT"] != "production":
         return problems
     if not environ.get("MONGODB_URI"):

@@ -5,7 +5,7 @@ import shutil
 import sys
 import tempfile
 
-from config import ConfigurationInvalid, from_environment
+from config import WORKER_TIMEOUT_SECONDS, ConfigurationInvalid, from_environment
 
 try:
     _settings = from_environment()
@@ -53,9 +53,9 @@ threads = _settings["THREADS"]
 worker_class = f"app.web.workers.{'JsonErrorThreadWorker' if threads > 1 else 'JsonErrorSyncWorker'}"
 # No preload: each worker builds the app, and so its MongoClient, after the fork (pymongo is not fork-safe).
 preload_app = False
-timeout = 30
+timeout = WORKER_TIMEOUT_SECONDS
 # SIGTERM lets requests in flight finish for up to this long.
-graceful_timeout = 30
+graceful_timeout = WORKER_TIMEOUT_SECONDS
 # The control socket's default path is shared by every gunicorn of the user; this service does not use it.
 control_socket_disable = True
 # The app writes the access log itself, as structured lines with the request id and contract status.

@@ -40,7 +40,7 @@ class MongoAudit:
         """The changes to the customer and its users, its creation and its users' creations: at most limit of each,
         newest first."""
         trail = self._changes({"customerId": customer_id}, limit, before)
-        document = self._c.customers.find_one({"_id": customer_id}, CREATION_FIELDS)
+        document = self._c.customers.find_one({"_id": customer_id, **before_id(before)}, CREATION_FIELDS)
         if document is None:
             return trail
         trail.append(creation_entry(document, customer_id=customer_id))
@@ -49,7 +49,7 @@ class MongoAudit:
     def of_user(self, user_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
         """The user's changes and its creation: at most limit, newest first."""
         trail = self._changes({"userId": user_id}, limit, before)
-        document = self._c.users.find_one({"_id": user_id}, CREATION_FIELDS)
+        document = self._c.users.find_one({"_id": user_id, **before_id(before)}, CREATION_FIELDS)
         if document is not None:
             trail.append(creation_entry(document, customer_id=document["customerId"], user_id=user_id))
         return trail
@@ -58,25 +58,26 @@ class MongoAudit:
         """The reseller's commands and the changes to what it has, its creation, and the creations of its customers
         and users: at most limit of each, newest first."""
         trail = self._changes({"resellerId": reseller_id}, limit, before)
-        document = self._c.resellers.find_one({"_id": reseller_id}, {"createdAt": 1, "createdBy": 1})
+        document = self._c.resellers.find_one({"_id": reseller_id, **before_id(before)}, {"createdAt": 1, "createdBy": 1})
         if document is not None:
-            trail.append(AuditEntry(creation_event(document, "reseller.create"), reseller_id))
+            trail.append(AuditEntry(creation_event(document, "reseller.create"), reseller_id, id=reseller_id))
         trail += self._creations(self._c.customers, {"resellerId": reseller_id}, limit, before, "customer")
         return trail + self._creations(self._c.users, {"resellerId": reseller_id}, limit, before, "user")
 
     def _changes(self, query: dict[str, Any], limit: int, before: ObjectId | None) -> list[AuditEntry]:
-        if before is not None:
-            query = {**query, "_id": {"$lt": before}}
-        found = self._c.audit_events.find(query).sort("_id", -1).limit(limit)
+        found = self._c.audit_events.find({**query, **before_id(before)}).sort("_id", -1).limit(limit)
         return [audit_entry_from(document) for document in found]
 
     @staticmethod
     def _creations(collection: Any, query: dict[str, Any], limit: int, before: ObjectId | None,
                    kind: str) -> list[AuditEntry]:
-        if before is not None:
-            query = {**query, "_id": {"$lt": before}}
-        found = collection.find(query, CREATION_FIELDS).sort("_id", -1).limit(limit)
+        found = collection.find({**query, **before_id(before)}, CREATION_FIELDS).sort("_id", -1).limit(limit)
         if kind == "user":
             return [creation_entry(document, customer_id=document["customerId"], user_id=document["_id"])
                     for document in found]
         return [creation_entry(document, customer_id=document["_id"]) for document in found]
+
+
+def before_id(before: ObjectId | None) -> dict[str, Any]:
+    """The filter of what was recorded before the entry of this id (an event's, or a created object's)."""
+    return {"_id": {"$lt": before}} if before is not None else {}

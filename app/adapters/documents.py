@@ -214,7 +214,7 @@ def creation_event(document: dict[str, Any], default_action: str) -> Event:
 
 def creation_entry(document: dict[str, Any], *, customer_id: Any = None, user_id: Any = None) -> AuditEntry:
     action = "user.create" if user_id is not None else "customer.create"
-    return AuditEntry(creation_event(document, action), document["resellerId"], customer_id, user_id)
+    return AuditEntry(creation_event(document, action), document["resellerId"], customer_id, user_id, document["_id"])
 
 
 def failure_from(document: dict[str, Any]) -> Failure:

@@ -25,14 +25,15 @@ from app.adapters.mongo import MAJORITY, Binding, Collections, UndoLog
 from app.adapters.resellers import MongoResellers
 from app.adapters.users import MongoUsers
 from app.domain.exceptions import DatabaseNotReady
+from config import ABORT_SECONDS
 
 T = TypeVar("T")
 TOPOLOGIES_WITH_TRANSACTIONS = {"ReplicaSetWithPrimary", "ReplicaSetNoPrimary", "Sharded", "LoadBalanced"}
 SERVERS_WITH_TRANSACTIONS = {"RSPrimary", "RSSecondary", "Mongos", "LoadBalancer"}
 # Aborting a failed transaction, or undoing a failed unit of work on a server without transactions, gets a deadline
-# of its own: the failure may have been the unit's deadline running out, and under that deadline pymongo would not
-# even send the abort (the transaction would keep its unique keys for up to 60 s, transactionLifetimeLimitSeconds).
-ABORT_SECONDS = 5.0
+# of its own (config.ABORT_SECONDS): the failure may have been the unit's deadline running out, and under that
+# deadline pymongo would not even send the abort (the transaction would keep its unique keys for up to 60 s, the
+# server's transactionLifetimeLimitSeconds).
 # How long a unit of work retries a transaction that conflicts with another (a write conflict: a document or a unique
 # key another transaction holds) before it answers 503: a conflict that lasts is another request's transaction still
 # open, and holding a worker for the whole deadline would only stop others. Other transient errors (an election, a

@@ -122,11 +122,12 @@ def the_one(found, kind, name_or_id):
     return found[0]
 
 
-def page_after(after):
+def page_after(after, option="--after"):
+    """The id an option gives (where the previous page ended), or None."""
     if after is None:
         return None
     if not ObjectId.is_valid(after):
-        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint="--after")
+        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint=option)
     return ObjectId(after)
 
 

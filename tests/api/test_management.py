@@ -1,4 +1,7 @@
 """Resellers see, list, correct, suspend and resume what they created: customer/* and user/* beside the creates."""
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from bson import ObjectId
 
@@ -252,3 +255,21 @@ def test_a_dry_run_answers_the_error_the_create_would(client, shop, path, params
     params = {"customerId": shop[0], **params} if path == "user/create" else params
     response = post(client, path, **params, dryRun="true")
     assert response.json["status"] == status
+
+
+@pytest.mark.parametrize("kind", ["customer", "user"])
+def test_concurrent_suspensions_and_resumptions_each_answer_the_change_they_made(app, shop, db, kind):
+    customer_id, user_id = shop
+    key, value = ("customerId", customer_id) if kind == "customer" else ("userId", user_id)
+    actions = ["suspend", "resume"] * 20
+
+    def act(action):
+        return action, post(app.test_client(), f"{kind}/{action}", **{key: value})
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(act, actions))
+    assert {response.status_code for _, response in answers} == {200}
+    assert all(response.json[kind]["active"] is (action == "resume") for action, response in answers)
+    changes = trail(db, {key: ObjectId(value), **({"userId": None} if kind == "customer" else {})})
+    actions_recorded = [entry["action"] for entry in changes]
+    assert all(first != second for first, second in itertools.pairwise(actions_recorded))

@@ -50,7 +50,8 @@ def test_audit_show_finds_a_users_and_a_resellers_events_and_is_bounded(client, 
     lines = runner.invoke(args=["audit", "show", "--reseller", "acme"]).output.splitlines()
     assert [line.split("  ")[1] for line in lines] == ["user.create", "customer.create", "customer.create",
                                                       "reseller.create"]
-    assert len(runner.invoke(args=["audit", "show", "--reseller", "acme", "--limit", "1"]).output.splitlines()) == 1
+    first, more = runner.invoke(args=["audit", "show", "--reseller", "acme", "--limit", "1"]).output.splitlines()
+    assert first == lines[0] and more.startswith("more: --before ")
     [line] = runner.invoke(args=["audit", "show", "--user", "u"]).output.splitlines()
     assert "user.create" in line and f"customer {customer_id}" in line
 
@@ -68,3 +69,18 @@ def test_audit_show_finds_a_users_and_a_resellers_events_and_is_bounded(client, 
 def test_audit_show_says_what_is_wrong(runner, args, message):
     result = runner.invoke(args=["audit", "show", *args])
     assert result.exit_code != 0 and message in result.output
+
+
+def test_audit_show_pages_through_a_long_trail_by_index(client, runner, reseller, customer_of):
+    customer_id = customer_of("shop")
+    for number in range(7):
+        client.post("/services/rest/customer/update", data={**RESELLER, "customerId": customer_id,
+                                                            "moCharge": str(number + 1)})
+    seen, before = [], []
+    while True:
+        lines = runner.invoke(args=["audit", "show", "--customer", "shop", "--limit", "3", *before]).output.splitlines()
+        seen += [line for line in lines if not line.startswith("more: ")]
+        if not lines[-1].startswith("more: "):
+            break
+        before = lines[-1].removeprefix("more: ").split()
+    assert [line.split("  ")[1] for line in seen] == ["customer.update"] * 7 + ["customer.create"]

@@ -1,4 +1,6 @@
 """Faults of a replica set, injected with failCommand fail points aimed at the app's own commands."""
+import random
+import signal
 import threading
 import time
 
@@ -111,7 +113,7 @@ def test_a_primary_stepping_down_mid_transaction_is_ridden_out_within_the_deadli
     try:
         with MongoClient(uri) as client:
             upgrade(client.get_default_database())
-        app = app_for(with_option(uri, "heartbeatFrequencyMS=500"), commands=commands, MONGODB_TIMEOUT_MS=30000)
+        app = app_for(with_option(uri, "heartbeatFrequencyMS=500"), commands=commands, MONGODB_TIMEOUT_MS=20000)
         create_reseller(app)
         client = warmed(app)
         admin = MongoClient(server.uri, directConnection=True)
@@ -146,3 +148,88 @@ def test_a_database_that_accepts_but_never_answers_is_503_within_the_deadline(da
     response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"]) == (503, 98)
     assert time.monotonic() - started < 2.5
+
+
+def test_a_transaction_past_its_deadline_is_aborted_under_a_deadline_of_its_own_so_its_keys_are_free_at_once(
+        database_uri, reseller, db, commands):
+    impatient = app_for(database_uri, commands=commands, MONGODB_TIMEOUT_MS=1500)
+    client = warmed(impatient)
+    # The user's insert, third of the transaction (customer, free credits, user), is held past the deadline.
+    fail_command(db, "insert", "users", skip=2, blockConnection=True, blockTimeMS=3000)
+    with commands.recorded():
+        lost = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"})
+    assert (lost.status_code, lost.json["status"]) == (503, 98)
+    assert "abortTransaction" in [name for name, _, _ in commands.started_commands]
+    disarm(db)
+    retry = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert (db.customers.count_documents({"name": "c@acme"}), db.users.count_documents({"username": "c@acme"})) == (1, 1)
+
+
+def test_creates_frozen_inside_their_transactions_converge_once_the_database_thaws(tmp_path, commands):
+    server = EmbeddedDatabase("--enable-test-commands", storage_path=str(tmp_path / "db")).start()
+    uri = with_database(server.uri, "frozen")
+    try:
+        with MongoClient(uri) as client:
+            upgrade(client.get_default_database())
+        app = app_for(uri, commands=commands, MONGODB_TIMEOUT_MS=1500)
+        create_reseller(app)
+        client = warmed(app)
+        admin = MongoClient(server.uri, directConnection=True)
+        fail_command(admin.get_database("frozen"), "insert", "users", skip=2, blockConnection=True, blockTimeMS=1000)
+        answer = {}
+        request = threading.Thread(target=lambda: answer.update(
+            response=client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"})))
+        request.start()
+        eventually(lambda: any(op.get("op") == "insert" for op in admin.admin.command("currentOp").get("inprog", [])),
+                   30, "the user insert was never held")
+        server.process.send_signal(signal.SIGSTOP)
+        request.join(60)
+        server.process.send_signal(signal.SIGCONT)
+        assert (answer["response"].status_code, answer["response"].json["status"]) == (503, 98)
+        disarm(admin.get_database("frozen"))
+        # Every retry with the key ends in one answer once the database answers again: the frozen transaction is
+        # killed, not left to hold its keys for the server's transaction lifetime.
+        answers = []
+        eventually(lambda: answers.append(client.post(CUSTOMER_USER_CREATE, data=PHONE_APP,
+                                                      headers={"Idempotency-Key": "k"})) or answers[-1].status_code == 201,
+                   20, "the keyed retry did not converge")
+        assert {answer.status_code for answer in answers} <= {201, 503}
+        stored = MongoClient(uri).get_default_database()
+        assert (stored.customers.count_documents({"name": "c@acme"}), stored.users.count_documents({"username": "c@acme"}),
+                stored.credit_transactions.count_documents({})) == (1, 1, 1)
+        admin.close()
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+FAULTS = [
+    ("insert", {"writeConcernError": {"code": 64, "errmsg": "waiting for replication timed out"}}),
+    ("insert", {"errorCode": 10107, "errorLabels": ["RetryableWriteError"]}),
+    ("find", {"errorCode": 10107}),
+    ("commitTransaction", {"writeConcernError": {"code": 64, "errmsg": "waiting for replication timed out"}}),
+    ("commitTransaction", {"errorCode": 10107, "errorLabels": ["RetryableWriteError"]}),
+    ("insert", {"closeConnection": True}),
+]
+
+
+def test_a_keyed_create_converges_once_write_concern_and_not_primary_faults_stop(database_uri, reseller, db):
+    """Faults on inserts, finds and commits, one every few commands, while the phone app retries with its key; once
+    they stop, the next retry answers: one customer, one user, free credits once."""
+    app = app_for(database_uri, MONGODB_TIMEOUT_MS=2000)
+    client = warmed(app)
+    rng = random.Random(20261202)
+    answers = []
+    for _ in range(12):
+        command, failure = rng.choice(FAULTS)
+        fail_command(db, command, skip=rng.randrange(3), times=1, **failure)
+        answers.append(client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"}))
+    disarm(db)
+    final = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"})
+    assert final.status_code == 201, final.json
+    assert {answer.status_code for answer in answers} <= {201, 503}
+    created = [answer.json for answer in [*answers, final] if answer.status_code == 201]
+    assert all(answer == created[0] for answer in created)
+    assert (db.customers.count_documents({"name": "c@acme"}), db.users.count_documents({"username": "c@acme"}),
+            db.credit_transactions.count_documents({})) == (1, 1, 1)

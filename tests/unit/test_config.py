@@ -75,6 +75,15 @@ def test_a_per_address_limit_above_the_per_reseller_limit_is_refused():
         config.from_environment({"THROTTLE_FAILURES": "200", "THROTTLE_RESELLER_FAILURES": "100"})
 
 
+@pytest.mark.parametrize("timeout_ms, accepted", [("24999", True), ("25000", False), ("30000", False)])
+def test_a_database_deadline_that_would_outlast_the_worker_timeout_is_refused(timeout_ms, accepted):
+    if accepted:
+        assert config.from_environment({"MONGODB_TIMEOUT_MS": timeout_ms})["MONGODB_TIMEOUT_MS"] == int(timeout_ms)
+    else:
+        with pytest.raises(config.ConfigurationInvalid, match="MONGODB_TIMEOUT_MS must be below 25000"):
+            config.from_environment({"MONGODB_TIMEOUT_MS": timeout_ms})
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"cpu.max": "max 100000\n"}, None),
     ({"cpu.max": "150000 100000\n"}, 2),
