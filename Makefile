@@ -1,7 +1,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test test-fast lint typecheck bench profile
+.PHONY: help install run test test-fast lint typecheck bench profile upgrade-trial
 
 help: ## what each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
@@ -31,6 +31,9 @@ typecheck: install ## mypy on app/ and the service tests' fakes (checked against
 bench: install ## each endpoint under load beside its floors; writes docs/performance.md
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/run.py
+
+upgrade-trial: install ## db upgrade on a million customers while a writer tries duplicates; writes docs/upgrade-trial.md
+	PYTHONPATH=. $(PYTHON) bench/upgrade_trial.py
 
 profile: install ## where a worker's CPU goes per customer/create, by package (cProfile, in-process)
 	PYTHONPATH=. $(PYTHON) bench/cpu_profile.py

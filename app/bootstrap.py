@@ -9,7 +9,6 @@ from typing import Any
 from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
-from app.adapters.authentications import KnownClientNotes
 from app.adapters.backfills import Pace
 from app.adapters.mongo import Collections
 from app.adapters.passwords import Hasher, VerificationCache
@@ -99,7 +98,7 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
     collections = Collections(client.get_default_database("provisioning"))
     return Provisioning(
         collections=collections,
-        stores=MongoStores.of(collections, KnownClientNotes()),
+        stores=MongoStores.of(collections),
         uniqueness=Uniqueness(collections),
         reaper=SessionReaper(client),
         hasher=Hasher(

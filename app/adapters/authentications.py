@@ -3,51 +3,25 @@ second (auth_failures, kept for the throttling window by a TTL index), and the c
 authenticated from (reseller_known_clients). Reseller documents are never written on the request path."""
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from datetime import datetime
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.adapters.documents import failure_from
-from app.adapters.mongo import UNBOUND, Binding, Collections
+from app.adapters.mongo import UNBOUND, Binding, Collections, Notes
 from app.domain.model import Failure
 
 # A process writes "this client authenticated as that reseller" at most this often per pair.
 KNOWN_CLIENT_NOTE_SECONDS = 3600
-KNOWN_CLIENT_NOTES_KEPT = 10_000
-
-
-class KnownClientNotes:
-    """Which (reseller, client) pairs this process recorded lately, so that it records each at most hourly."""
-
-    def __init__(self, seconds: int = KNOWN_CLIENT_NOTE_SECONDS, kept: int = KNOWN_CLIENT_NOTES_KEPT):
-        self._seconds = seconds
-        self._kept = kept
-        self._noted: OrderedDict[tuple[ObjectId, str], float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def due(self, pair: tuple[ObjectId, str]) -> bool:
-        with self._lock:
-            noted = self._noted.get(pair)
-            return noted is None or time.monotonic() - noted > self._seconds
-
-    def noted(self, pair: tuple[ObjectId, str]) -> None:
-        with self._lock:
-            self._noted[pair] = time.monotonic()
-            self._noted.move_to_end(pair)
-            while len(self._noted) > self._kept:
-                self._noted.popitem(last=False)
 
 
 class MongoAuthentications:
     """Failed authentications by name (a reseller's or not) and client, and the clients resellers work from."""
 
-    def __init__(self, collections: Collections, notes: KnownClientNotes, binding: Binding = UNBOUND):
+    def __init__(self, collections: Collections, notes: Notes | None = None, binding: Binding = UNBOUND):
         self._c = collections
-        self._notes = notes
+        self._notes = notes or Notes(KNOWN_CLIENT_NOTE_SECONDS)
         self._binding = binding
 
     def bound(self, binding: Binding) -> MongoAuthentications:

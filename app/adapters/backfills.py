@@ -67,23 +67,35 @@ def run(database: Database, backfill: Backfill, pace: Pace, *, before_batch: Cal
     scanned = changed = 0
     started = time.monotonic()
     yield Progress(backfill.task, 0, total)
-    while True:
-        before_batch()
-        batch_started = time.monotonic()
-        query = {"_id": {"$gt": after}} if after is not None else {}
-        documents = list(collection.find(query, backfill.projection).sort("_id", 1).limit(pace.batch_size))
-        if not documents:
-            break
-        done = backfill.apply(collection, documents)
-        after = documents[-1]["_id"]
-        upgrades.update_one({"_id": f"backfill:{backfill.key}"}, {"$set": {"after": after, "finished": False}},
-                            upsert=True)
-        scanned += len(documents)
-        changed += done.changed
-        for note in done.notes:
-            yield Note(note)
-        yield Progress(backfill.task, scanned, max(total, scanned))
-        time.sleep((time.monotonic() - batch_started) * pace.rest)
+    # One cursor in _id order, read a batch at a time: each batch is the _id range from the last one's end.
+    cursor = collection.find(scope, backfill.projection).sort("_id", 1).batch_size(pace.batch_size)
+    try:
+        for documents in batches(cursor, pace.batch_size):
+            before_batch()
+            batch_started = time.monotonic()
+            done = backfill.apply(collection, documents)
+            after = documents[-1]["_id"]
+            upgrades.update_one({"_id": f"backfill:{backfill.key}"}, {"$set": {"after": after, "finished": False}},
+                                upsert=True)
+            scanned += len(documents)
+            changed += done.changed
+            for note in done.notes:
+                yield Note(note)
+            yield Progress(backfill.task, scanned, max(total, scanned))
+            time.sleep((time.monotonic() - batch_started) * pace.rest)
+    finally:
+        cursor.close()
     upgrades.update_one({"_id": f"backfill:{backfill.key}"}, {"$set": {"after": after, "finished": True}}, upsert=True)
     if changed:
         yield Note(f"{backfill.task}: {changed} of {scanned} documents changed in {time.monotonic() - started:.1f} s")
+
+
+def batches(documents: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,9 +1,18 @@
-"""The ledger of customers' credits."""
+"""The ledger of customers' credits: an append-only entry per change of a balance, written in the change's
+transaction."""
 from __future__ import annotations
 
-from app.adapters.documents import CREDIT_TRANSACTIONS, credit_document
-from app.adapters.mongo import UNBOUND, Binding, Collections, insert
-from app.domain.model import CreditEntry
+from typing import Any
+
+from bson import ObjectId
+
+from app.adapters.documents import CREDIT_TRANSACTIONS, IDEMPOTENCY_KEY, credit_document, credit_from
+from app.adapters.mongo import UNBOUND, Binding, Collections, first, insert, page
+from app.domain.exceptions import CreditEntryExists
+from app.domain.model import CreditEntry, Page
+
+LEDGER_KEY_INDEX = "resellerId_1_idempotency.key_1"
+REFERENCE_INDEX = "customerId_1_reference_1"
 
 
 class MongoCredits:
@@ -17,4 +26,29 @@ class MongoCredits:
         return MongoCredits(self._c, binding)
 
     def add(self, entry: CreditEntry) -> None:
-        insert(self._c.majority[CREDIT_TRANSACTIONS], credit_document(entry), self._binding, RuntimeError)
+        """Append an entry; raises CreditEntryExists when its Idempotency-Key or its reference is taken."""
+        insert(self._c.majority[CREDIT_TRANSACTIONS], credit_document(entry), self._binding, CreditEntryExists)
+
+    def with_key(self, reseller_id: ObjectId, key: str, *, durable: bool = False) -> CreditEntry | None:
+        """The entry a request with this Idempotency-Key of this reseller made, or None."""
+        found = self._entries(durable).find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key},
+                                            session=self._binding.session)
+        document = first(found.hint(LEDGER_KEY_INDEX).limit(1))
+        return credit_from(document) if document else None
+
+    def with_reference(self, customer_id: ObjectId, reference: str, *, durable: bool = False) -> CreditEntry | None:
+        """The entry of this customer with this reference, or None."""
+        document = self._entries(durable).find_one({"customerId": customer_id, "reference": reference},
+                                                   session=self._binding.session)
+        return credit_from(document) if document else None
+
+    def page_of(self, customer_id: ObjectId, after: ObjectId | None, limit: int, *, newest_first: bool) -> Page:
+        """A page of a customer's entries in id order (newest first, or oldest), after the entry with id after."""
+        query: dict[str, Any] = {"customerId": customer_id}
+        if after is not None:
+            query["_id"] = {"$lt" if newest_first else "$gt": after}
+        cursor = self._c.credit_transactions.find(query, session=self._binding.session)
+        return page(cursor.sort("_id", -1 if newest_first else 1).limit(limit + 1), credit_from, limit)
+
+    def _entries(self, durable: bool) -> Any:
+        return self._c.durable[CREDIT_TRANSACTIONS] if durable else self._c.credit_transactions

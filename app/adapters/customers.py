@@ -18,7 +18,7 @@ from app.adapters.documents import (
 )
 from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
 from app.domain import names
-from app.domain.exceptions import CustomerExists
+from app.domain.exceptions import CustomerExists, InsufficientCredits
 from app.domain.model import Changed, Customer, Page
 
 
@@ -97,6 +97,21 @@ class MongoCustomers:
         # Read in the change's transaction this is the customer as changed; without transactions another request may
         # have turned it since, and the answer still tells what this one did.
         return Changed(replace(found, active=active), True) if changed.modified_count else Changed(found, False)
+
+    def change_credits(self, reseller_id: ObjectId, customer_id: ObjectId, amount: int) -> Changed | None:
+        """Add amount (negative: take it) to the reseller's customer's credits, unless that would take them below 0
+        (InsufficientCredits); the customer as changed, or None when it has none of this id."""
+        changed = self._c.majority[CUSTOMERS].update_one(
+            {"_id": customer_id, "resellerId": reseller_id, "credits": {"$gte": max(0, -amount)}},
+            {"$inc": {"credits": amount}}, session=self._binding.session)
+        if changed.matched_count and self._binding.undo is not None:
+            self._binding.undo.incremented.append((CUSTOMERS, customer_id, {"credits": amount}))
+        found = self.of(reseller_id, customer_id)
+        if found is None:
+            return None
+        if not changed.matched_count:
+            raise InsufficientCredits()
+        return Changed(found, True)
 
     def _customers(self, durable: bool) -> Any:
         return self._c.durable[CUSTOMERS] if durable else self._c.customers

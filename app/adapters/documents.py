@@ -10,6 +10,8 @@ from typing import Any
 from bson import ObjectId
 
 from app.domain import names
+from app.domain.api_keys import ApiKey
+from app.domain.limits import SendingLimits
 from app.domain.model import (
     AuditEntry,
     CreditEntry,
@@ -27,6 +29,7 @@ CUSTOMERS = "customers"
 USERS = "users"
 CREDIT_TRANSACTIONS = "credit_transactions"
 KNOWN_CLIENTS = "reseller_known_clients"
+API_KEYS = "api_keys"
 AUTH_FAILURES = "auth_failures"
 AUDIT_EVENTS = "audit_events"
 UPGRADES = "upgrades"
@@ -56,7 +59,9 @@ RESELLER_FIELDS = {"password_hash": "passwordHash", "active": "active", "free_cr
 # Optional user fields: absent from the document when not set.
 OPTIONAL_USER_FIELDS = ("email", "phone_number", "virtual_number", "contact_name", "mo_push", "final_status_push")
 # What an audit event names: the API's parameter names, never a value (and never a password's).
-API_NAMES = {**CUSTOMER_FIELDS, **USER_FIELDS, **RESELLER_FIELDS, "password_hash": "password"}
+API_NAMES = {**CUSTOMER_FIELDS, **USER_FIELDS, **RESELLER_FIELDS, "password_hash": "password",
+             "throughput": "throughput", "max_bindings": "maxBindings", "daily_limit": "dailyLimit",
+             "allowed_senders": "allowedSenders", "allowed_prefixes": "allowedPrefixes", "credits": "credits"}
 # What reads leave out: a change history an earlier version kept on the document (until `db upgrade` moves it to
 # audit_events), and a user's password hash.
 WITHOUT_HISTORY = {"history": 0}
@@ -144,12 +149,62 @@ def user_document(user: User) -> dict[str, Any]:
         "createdAt": user.created.at,
         "createdBy": creation_record(user.created),
     }
+    if user.limits and user.limits.given():
+        document["limits"] = limits_document(user.limits.given())
     return with_key(document, user.idempotency)
 
 
+# Sending limits under `limits` on a user: integers, and arrays of strings (prefixes are strings: leading zeros count).
+LIMIT_FIELDS = {"throughput": "throughput", "max_bindings": "maxBindings", "daily_limit": "dailyLimit",
+                "allowed_senders": "allowedSenders", "allowed_prefixes": "allowedPrefixes"}
+
+
+def limits_document(limits: dict[str, Any]) -> dict[str, Any]:
+    return {LIMIT_FIELDS[name]: list(value) if isinstance(value, tuple) else value for name, value in limits.items()}
+
+
+def limits_from(document: dict[str, Any]) -> SendingLimits | None:
+    stored = document.get("limits")
+    if not stored:
+        return None
+    limits: dict[str, Any] = {name: tuple(stored[key]) if isinstance(stored[key], list) else stored[key]
+                              for name, key in LIMIT_FIELDS.items() if key in stored}
+    return SendingLimits(**limits)
+
+
 def credit_document(entry: CreditEntry) -> dict[str, Any]:
-    return {"_id": entry.id, "customerId": entry.customer_id, "amount": entry.amount, "reason": entry.reason,
-            "createdAt": entry.at}
+    document = {"_id": entry.id, "customerId": entry.customer_id, "resellerId": entry.reseller_id,
+                "amount": entry.amount, "reason": entry.reason, "balanceAfter": entry.balance_after,
+                "origin": entry.origin, "createdAt": entry.created.at, "createdBy": creation_record(entry.created)}
+    if entry.reference is not None:
+        document["reference"] = entry.reference
+    return with_key(document, entry.idempotency)
+
+
+def credit_from(document: dict[str, Any]) -> CreditEntry:
+    return CreditEntry(
+        id=document["_id"], customer_id=document["customerId"], reseller_id=document.get("resellerId"),
+        amount=document["amount"], reason=document["reason"],
+        # Entries from before balanceAfter was kept: free credits at creation, the balance they made.
+        balance_after=document.get("balanceAfter", document["amount"]),
+        created=creation_event(document, "customer.credit"), origin=document.get("origin", "reseller"),
+        reference=document.get("reference"), idempotency=idempotency_from(document))
+
+
+def api_key_document(key: ApiKey) -> dict[str, Any]:
+    document = {"_id": key.id, "resellerId": key.reseller_id, "label": key.label, "digest": key.digest,
+                "allowedIps": list(key.allowed_ips), "createdAt": key.created.at,
+                "createdBy": creation_record(key.created)}
+    if key.expires_at is not None:
+        document["expiresAt"] = key.expires_at
+    return document
+
+
+def api_key_from(document: dict[str, Any]) -> ApiKey:
+    return ApiKey(id=document["_id"], reseller_id=document["resellerId"], label=document["label"],
+                  digest=document["digest"], created=creation_event(document, "apikey.create"),
+                  allowed_ips=tuple(document.get("allowedIps", ())), expires_at=document.get("expiresAt"),
+                  last_used_at=document.get("lastUsedAt"), revoked_at=document.get("revokedAt"))
 
 
 def with_key(document: dict[str, Any], key: IdempotencyKey | None) -> dict[str, Any]:
@@ -159,10 +214,13 @@ def with_key(document: dict[str, Any], key: IdempotencyKey | None) -> dict[str, 
 
 
 def stored_changes(fields: dict[str, str], changes: dict[str, Any]) -> dict[str, Any]:
-    """An update's $set and $unset (a change to None removes the field)."""
+    """An update's $set and $unset (a change to None removes the field; the limits change one by one)."""
     update: dict[str, Any] = {}
-    given = {fields[key]: value for key, value in changes.items() if value is not None}
-    cleared = {fields[key]: "" for key, value in changes.items() if value is None}
+    flat = {fields[key]: value for key, value in changes.items() if key != "limits"}
+    flat.update({f"limits.{LIMIT_FIELDS[name]}": list(value) if isinstance(value, tuple) else value
+                 for name, value in (changes.get("limits") or {}).items()})
+    given = {key: value for key, value in flat.items() if value is not None}
+    cleared = {key: "" for key, value in flat.items() if value is None}
     if given:
         update["$set"] = given
     if cleared:
@@ -264,6 +322,7 @@ def user_from(document: dict[str, Any]) -> User:
         created=creation_event(document, "user.create"),
         **{key: document[USER_FIELDS[key]] for key in OPTIONAL_USER_FIELDS if USER_FIELDS[key] in document},
         swapping_source_address_allowed=document.get("swappingSourceAddressAllowed", False),
+        limits=limits_from(document),
         active=document.get("active", True),
         idempotency=idempotency_from(document),
     )

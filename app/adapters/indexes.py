@@ -16,6 +16,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from app.adapters.documents import (
+    API_KEYS,
     AUDIT_EVENTS,
     AUTH_FAILURES,
     CREDIT_TRANSACTIONS,
@@ -87,7 +88,13 @@ def wanted_indexes() -> dict[str, list[Index]]:
                     index("resellerId", "idempotency.key", **ONE_PER_KEY)],
         USERS: [index("username", **UNIQUE), *lookalike_indexes(USERS), index("customerId", "_id"),
                 index("resellerId", "_id"), index("resellerId", "idempotency.key", **ONE_PER_KEY)],
-        CREDIT_TRANSACTIONS: [index("customerId")],
+        # The ledger pages by (customerId, _id): the compound serves every query on customerId alone, as the index it
+        # replaces did; a reference once per customer; an Idempotency-Key once per reseller.
+        CREDIT_TRANSACTIONS: [index("customerId", "_id", replaces=("customerId_1",)),
+                              index("customerId", "reference", unique=True,
+                                    partialFilterExpression={"reference": {"$exists": True}}),
+                              index("resellerId", "idempotency.key", **ONE_PER_KEY)],
+        API_KEYS: [index("resellerId", "_id")],
         KNOWN_CLIENTS: [index("resellerId", "client", **UNIQUE),
                         index("at", expireAfterSeconds=KNOWN_CLIENT_DAYS * 24 * 3600)],
         AUTH_FAILURES: [index("name", "client", "second", **UNIQUE), index("expiresAt", expireAfterSeconds=0)],

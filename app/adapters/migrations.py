@@ -62,7 +62,8 @@ def lookalike_keys(collection: str) -> Backfill:
             missing = {field: key for field, key in wanted.items() if field not in document}
             if missing or any(document.get(field) != value for field, value in made_by.items()):
                 keyed.append((document, missing))
-        notes += clashes(documents_of, collection, source, keyed)
+        unguarded = {field for _, missing in keyed for field in missing} - unique_fields(documents_of)
+        notes += clashes(documents_of, collection, source, keyed, unguarded)
         writes = [UpdateOne({"_id": document["_id"], **{field: {"$exists": False} for field in missing}},
                             {"$set": {**missing, **made_by}}) for document, missing in keyed]
         try:
@@ -85,18 +86,24 @@ def lookalike_keys(collection: str) -> Backfill:
                     f"{collection}: look-alike keys", collection, projection, apply)
 
 
+def unique_fields(documents_of: Collection) -> set[str]:
+    """The fields a unique index of one field covers on this collection."""
+    return {next(iter(info["key"])) for info in documents_of.list_indexes() if info.get("unique") and len(info["key"]) == 1}
+
+
 def clashes(documents_of: Collection, collection: str, source: str,
-            keyed: list[tuple[dict[str, Any], dict[str, str]]]) -> list[str]:
-    """Give a key of its own to each document whose missing key another holds (stored, or earlier in the batch),
-    whether or not a unique index is there yet to refuse it; say which it looks like."""
+            keyed: list[tuple[dict[str, Any], dict[str, str]]], unguarded: set[str]) -> list[str]:
+    """Give a key of its own to each document whose missing key another holds (stored, or earlier in the batch), for
+    the fields no unique index guards yet (where one does, it refuses the write, and set_key takes over); say which
+    it looks like."""
     notes = []
     held: dict[tuple[str, str], Any] = {}
-    for field in {field for _, missing in keyed for field in missing}:
+    for field in unguarded:
         wanted = [missing[field] for _, missing in keyed if field in missing]
         held.update({(field, found[field]): found for found in documents_of.find({field: {"$in": wanted}},
                                                                                  {field: 1, source: 1})})
     for document, missing in keyed:
-        for field, key in list(missing.items()):
+        for field, key in [(field, key) for field, key in missing.items() if field in unguarded]:
             holder = held.get((field, key))
             if holder is not None and holder["_id"] != document["_id"]:
                 missing[field] = f"{key}{CLASH}{document['_id']}"
@@ -140,8 +147,8 @@ def histories(collection: str) -> Backfill:
             except BulkWriteError as error:
                 if any(failed["code"] != DUPLICATE_KEY for failed in error.details["writeErrors"]):
                     raise
-        documents_of.update_many({"_id": {"$in": [document["_id"] for document in with_history]}},
-                                 {"$unset": {"history": ""}})
+        documents_of.bulk_write([UpdateOne({"_id": document["_id"]}, {"$unset": {"history": ""}})
+                                 for document in with_history], ordered=False)
         return Batch(len(with_history))
 
     return Backfill(f"histories-{collection}", f"{collection}: change histories to audit_events", collection,
@@ -190,11 +197,10 @@ def reseller_failures() -> Backfill:
     """Remove the failed authentications earlier versions counted on reseller documents."""
 
     def apply(documents_of: Collection, documents: list[dict[str, Any]]) -> Batch:
-        counted = [document["_id"] for document in documents
-                   if "authFailures" in document or "authFailuresVersion" in document]
+        counted = [UpdateOne({"_id": document["_id"]}, {"$unset": {"authFailures": "", "authFailuresVersion": ""}})
+                   for document in documents if "authFailures" in document or "authFailuresVersion" in document]
         if counted:
-            documents_of.update_many({"_id": {"$in": counted}},
-                                     {"$unset": {"authFailures": "", "authFailuresVersion": ""}})
+            documents_of.bulk_write(counted, ordered=False)
         return Batch(len(counted))
 
     return Backfill("reseller-failures", "resellers: failed authentications to auth_failures", RESELLERS,
@@ -207,9 +213,10 @@ def retired_lookalike_keys(collection: str) -> Backfill:
     fields = [key_field(base, generation) for generation in names.RETIRED_LOOKALIKE_GENERATIONS]
 
     def apply(documents_of: Collection, documents: list[dict[str, Any]]) -> Batch:
-        holding = [document["_id"] for document in documents if any(field in document for field in fields)]
+        holding = [UpdateOne({"_id": document["_id"]}, {"$unset": dict.fromkeys(fields, "")})
+                   for document in documents if any(field in document for field in fields)]
         if holding:
-            documents_of.update_many({"_id": {"$in": holding}}, {"$unset": dict.fromkeys(fields, "")})
+            documents_of.bulk_write(holding, ordered=False)
         return Batch(len(holding))
 
     retired = "-".join(str(generation) for generation in names.RETIRED_LOOKALIKE_GENERATIONS)
@@ -217,11 +224,16 @@ def retired_lookalike_keys(collection: str) -> Backfill:
                     dict.fromkeys(fields, 1), apply)
 
 
-def every_backfill() -> list[Backfill]:
+def cleanups() -> list[Backfill]:
+    """What is removed once the indexes over it are gone (a field under a unique index cannot be removed before)."""
     retired = (RESELLERS, CUSTOMERS, USERS) if names.RETIRED_LOOKALIKE_GENERATIONS else ()
+    return [retired_lookalike_keys(collection) for collection in retired]
+
+
+def every_backfill() -> list[Backfill]:
+    """What fills in documents before the indexes over them are built or retired."""
     return [
         *(lookalike_keys(collection) for collection in (RESELLERS, CUSTOMERS, USERS)),
-        *(retired_lookalike_keys(collection) for collection in retired),
         *(histories(collection) for collection in (RESELLERS, CUSTOMERS, USERS)),
         *(fingerprints(collection) for collection in (CUSTOMERS, USERS)),
         reseller_failures(),

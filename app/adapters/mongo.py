@@ -3,7 +3,10 @@ transaction or an undo log, and paging."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,6 +19,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 
 from app.adapters.documents import (
+    API_KEYS,
     AUDIT_EVENTS,
     AUTH_FAILURES,
     CREDIT_TRANSACTIONS,
@@ -46,20 +50,23 @@ class Collections:
         self.credit_transactions = database[CREDIT_TRANSACTIONS]
         self.known_clients = database[KNOWN_CLIENTS]
         self.auth_failures = database[AUTH_FAILURES]
+        self.api_keys = database[API_KEYS]
         self.audit_events = database[AUDIT_EVENTS]
         self.majority = {name: database.get_collection(name, write_concern=MAJORITY)
-                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS, AUDIT_EVENTS)}
+                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS, AUDIT_EVENTS, API_KEYS)}
         # What a replay or a conflict reports is read as a majority of the replica set has it, in the request's
         # causally consistent session: a write that a failover may still roll back is not reported as done.
         self.durable = {name: database.get_collection(name, read_concern=ReadConcern("majority"))
-                        for name in (CUSTOMERS, USERS)}
+                        for name in (CUSTOMERS, USERS, CREDIT_TRANSACTIONS)}
 
 
 @dataclass
 class UndoLog:
-    """What a unit of work inserted on a server without transactions, to remove again if it fails."""
+    """What a unit of work wrote on a server without transactions, to undo if it fails: documents it inserted
+    (removed), and counters it moved (moved back)."""
 
     inserted: list[tuple[str, ObjectId]] = field(default_factory=list)
+    incremented: list[tuple[str, ObjectId, dict[str, int]]] = field(default_factory=list)
 
     def undo(self, database: Database) -> None:
         for collection, document_id in reversed(self.inserted):
@@ -67,6 +74,13 @@ class UndoLog:
                 database[collection].delete_one({"_id": document_id})
             except PyMongoError:
                 log.error("could not undo the insert of %s %s; remove it by hand", collection, document_id)
+        for collection, document_id, increments in reversed(self.incremented):
+            try:
+                database[collection].update_one({"_id": document_id},
+                                                {"$inc": {name: -amount for name, amount in increments.items()}})
+            except PyMongoError:
+                log.error("could not undo the change of %s of %s %s; correct it by hand", list(increments),
+                          collection, document_id)
 
 
 @dataclass(frozen=True)
@@ -105,3 +119,26 @@ def page(cursor: Iterable[dict[str, Any]], build: Callable[[dict[str, Any]], Any
     more = len(items) > limit
     items = items[:limit]
     return Page(tuple(items), items[-1].id if more else None)
+
+
+class Notes:
+    """What this process wrote lately (a key of anything hashable), so that it writes each at most once per period:
+    e.g. a client's address, or a key's use."""
+
+    def __init__(self, seconds: float, kept: int = 10_000):
+        self._seconds = seconds
+        self._kept = kept
+        self._noted: OrderedDict[Hashable, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def due(self, what: Hashable) -> bool:
+        with self._lock:
+            noted = self._noted.get(what)
+            return noted is None or time.monotonic() - noted > self._seconds
+
+    def noted(self, what: Hashable) -> None:
+        with self._lock:
+            self._noted[what] = time.monotonic()
+            self._noted.move_to_end(what)
+            while len(self._noted) > self._kept:
+                self._noted.popitem(last=False)

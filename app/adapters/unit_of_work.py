@@ -3,6 +3,7 @@ consistent session, and writes that go together in a transaction."""
 from __future__ import annotations
 
 import contextvars
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -17,8 +18,9 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError
 
 from app.adapters import indexes
+from app.adapters.api_keys import MongoApiKeys
 from app.adapters.audit import MongoAudit
-from app.adapters.authentications import KnownClientNotes, MongoAuthentications
+from app.adapters.authentications import MongoAuthentications
 from app.adapters.credits import MongoCredits
 from app.adapters.customers import MongoCustomers
 from app.adapters.mongo import MAJORITY, Binding, Collections, UndoLog
@@ -55,16 +57,18 @@ class MongoStores:
     users: MongoUsers
     credits: MongoCredits
     audit: MongoAudit
+    api_keys: MongoApiKeys
 
     @classmethod
-    def of(cls, collections: Collections, notes: KnownClientNotes) -> MongoStores:
-        return cls(MongoResellers(collections), MongoAuthentications(collections, notes), MongoCustomers(collections),
-                   MongoUsers(collections), MongoCredits(collections), MongoAudit(collections))
+    def of(cls, collections: Collections) -> MongoStores:
+        return cls(MongoResellers(collections), MongoAuthentications(collections), MongoCustomers(collections),
+                   MongoUsers(collections), MongoCredits(collections), MongoAudit(collections),
+                   MongoApiKeys(collections))
 
     def bound(self, binding: Binding) -> MongoStores:
         return MongoStores(self.resellers.bound(binding), self.authentications.bound(binding),
                            self.customers.bound(binding), self.users.bound(binding), self.credits.bound(binding),
-                           self.audit.bound(binding))
+                           self.audit.bound(binding), self.api_keys.bound(binding))
 
 
 class Uniqueness:
@@ -155,6 +159,7 @@ class MongoUnitOfWork:
         self.users = stores.users
         self.credits = stores.credits
         self.audit = stores.audit
+        self.api_keys = stores.api_keys
 
     def __enter__(self) -> MongoUnitOfWork:
         self._deadline = time.monotonic() + self._deadline_seconds
@@ -173,12 +178,13 @@ class MongoUnitOfWork:
         """Raise DatabaseNotReady when a unique index the service relies on is missing."""
         self._uniqueness.require()
 
-    def together(self, write: Callable[[MongoStores], T]) -> T:
+    def together(self, write: Callable[[MongoStores], T], *, contended: bool = False) -> T:
         """Run write all or nothing: in a transaction where the deployment has them, else undoing its inserts on
-        failure."""
+        failure. A contended write (one that many requests make to the same document at once, as credit changes do)
+        retries its conflicts until the deadline rather than for CONFLICT_SECONDS."""
         assert self._session is not None
         if self.supports_transactions():
-            return self._in_transaction(self._session, write)
+            return self._in_transaction(self._session, write, contended)
         undo = UndoLog()
         try:
             return write(self._stores.bound(Binding(session=self._session, undo=undo)))
@@ -186,11 +192,11 @@ class MongoUnitOfWork:
             contextvars.Context().run(self._undo, undo)
             raise
 
-    def _in_transaction(self, session: ClientSession, write: Callable[[MongoStores], T]) -> T:
+    def _in_transaction(self, session: ClientSession, write: Callable[[MongoStores], T], contended: bool) -> T:
         """A transaction, retried as a whole on transient errors (for CONFLICT_SECONDS at most), its commit retried
         while its outcome is unknown (within the deadline), aborted under a deadline of its own when it fails."""
         stores = self._stores.bound(Binding(session=session))
-        conflicts_until = min(time.monotonic() + CONFLICT_SECONDS, self._deadline)
+        conflicts_until = self._deadline if contended else min(time.monotonic() + CONFLICT_SECONDS, self._deadline)
         while True:
             session.start_transaction(write_concern=MAJORITY)
             try:
@@ -198,7 +204,8 @@ class MongoUnitOfWork:
             except BaseException as error:
                 self._abort(session, error)
                 if retried(error, conflicts_until, self._deadline):
-                    time.sleep(CONFLICT_PAUSE_SECONDS)
+                    # Spread out, so that requests that conflicted do not meet again at once.
+                    time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS))
                     continue
                 raise
             try:

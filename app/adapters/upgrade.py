@@ -69,6 +69,9 @@ class MongoUpgrade:
             if not changes.problems:
                 yield from changes.retire()
             problems += changes.problems
+        if not problems:
+            for cleanup in migrations.cleanups():
+                yield from backfills.run(database, cleanup, self._pace, before_batch=lease.check)
         present = set(database.list_collection_names())
         for retired in indexes.RETIRED_COLLECTIONS:
             if retired in present:
@@ -80,7 +83,7 @@ class MongoUpgrade:
 def drift(database: Database) -> list[str]:
     """How the database differs from what the service relies on: its indexes, and backfills not run to the end."""
     problems = indexes.drift(database)
-    wanted = {f"backfill:{backfill.key}": backfill for backfill in migrations.every_backfill()}
+    wanted = {f"backfill:{backfill.key}": backfill for backfill in [*migrations.every_backfill(), *migrations.cleanups()]}
     done = {state["_id"] for state in database[UPGRADES].find({"_id": {"$in": list(wanted)}}, {"finished": 1})
             if state.get("finished")}
     return problems + [f"{backfill.task}: not done yet" for key, backfill in wanted.items() if key not in done]

@@ -90,6 +90,10 @@ class MongoUsers:
         """Set (None: remove) fields of the reseller's user; the user as changed, or None when it has none of this id."""
         changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id},
                                                      stored_changes(USER_FIELDS, changes), session=self._binding.session)
+        if changed.matched_count and None in (changes.get("limits") or {}).values():
+            # No limit left: no limits object either (absent means the platform's defaults).
+            self._c.majority[USERS].update_one({"_id": user_id, "limits": {}}, {"$unset": {"limits": ""}},
+                                               session=self._binding.session)
         found = self.of(reseller_id, user_id=user_id) if changed.matched_count else None
         return Changed(found, True) if found else None
 

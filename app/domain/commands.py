@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+
+from app.domain.limits import SendingLimits
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class NewUser:
     mo_push: dict[str, Any] | None = None
     final_status_push: dict[str, Any] | None = None
     swapping_source_address_allowed: bool = False
+    limits: SendingLimits | None = None
 
 
 @dataclass(frozen=True)
@@ -116,3 +120,52 @@ class ListRequest:
     limit: int
     after: ObjectId | None = None
     customer_id: ObjectId | None = None
+
+
+@dataclass(frozen=True)
+class KeyCredentials:
+    """An API key presented with `Authorization: Bearer`, instead of a reseller's name and password."""
+
+    key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CreditRequest:
+    """customer/credit: who asks (no one: an operator), which of its customers, how much (the sign decides the
+    direction), why, and the reseller's own reference for it."""
+
+    credentials: Credentials | KeyCredentials | None
+    customer_id: ObjectId
+    amount: int
+    reason: str
+    reference: str | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class LedgerRequest:
+    """customer/transactions: who asks, whose ledger, and the page wanted (newest first unless oldest_first)."""
+
+    credentials: Credentials | KeyCredentials
+    customer_id: ObjectId
+    limit: int
+    after: ObjectId | None = None
+    oldest_first: bool = False
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """apikey/create: who asks (with its password), a label, the addresses the key may come from, when it expires."""
+
+    credentials: Credentials
+    label: str
+    allowed_ips: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApiKeyLookup:
+    """apikey/revoke: who asks (with its password), and which of its keys."""
+
+    credentials: Credentials
+    key_id: ObjectId

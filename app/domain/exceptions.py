@@ -69,3 +69,19 @@ class DatabaseNotReady(Exception):
 class NotYetDurable(Exception):
     """What a replay or a conflict would report is not yet held by a majority of the replica set (a failover could
     still roll it back): the caller is asked to try again."""
+
+
+class InsufficientCredits(Exception):
+    """The change would take the customer's balance below 0; nothing was written."""
+
+
+class ReferenceReused(Exception):
+    """The reference was used before on this customer with another amount or reason."""
+
+
+class ApiKeyNotFound(Exception):
+    """No API key with this id belongs to the calling reseller."""
+
+
+class CreditEntryExists(Exception):
+    """The ledger holds an entry with this Idempotency-Key, or with this reference on the customer, already."""

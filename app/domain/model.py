@@ -7,6 +7,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from app.domain.limits import SendingLimits
+
 ACTIVE = True
 
 
@@ -92,19 +94,26 @@ class User:
     mo_push: dict[str, Any] | None = None
     final_status_push: dict[str, Any] | None = None
     swapping_source_address_allowed: bool = False
+    limits: SendingLimits | None = None
     active: bool = ACTIVE
     idempotency: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True)
 class CreditEntry:
-    """A movement of a customer's credits, and why."""
+    """A movement of a customer's credits, as the ledger keeps it: how much, why, the balance it left, who made it
+    (a reseller or an operator, from where), the reseller's reference and the Idempotency-Key when given."""
 
     id: ObjectId
     customer_id: ObjectId
+    reseller_id: ObjectId | None
     amount: int
     reason: str
-    at: datetime
+    balance_after: int
+    created: Event
+    origin: str
+    reference: str | None = None
+    idempotency: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True)

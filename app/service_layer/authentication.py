@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.domain.commands import Credentials
+from app.domain import api_keys
+from app.domain.commands import Credentials, KeyCredentials
 from app.domain.exceptions import AuthenticationFailed, TooManyFailures
 from app.domain.model import Origin, Reseller
 from app.domain.throttling import KNOWN_CLIENT_DAYS, FailureLimits
@@ -42,5 +43,40 @@ def authenticate(credentials: Credentials, origin: Origin, *, uow: UnitOfWork, h
     hasher.remember(reseller.password_hash, credentials.password)
     if any(failure.client == origin.client for failure in failures):
         authentications.forget_failures(reseller.name, origin.client)
+    authentications.note_known_client(reseller.id, origin.client, now)
+    return reseller
+
+
+# What the failed authentications of a key that names no key (or is not a key's form) are counted under.
+UNKNOWN_KEY = "(an unknown API key)"
+
+
+def authenticate_key(credentials: KeyCredentials, origin: Origin, *, uow: UnitOfWork, clock: Clock,
+                     limits: FailureLimits) -> Reseller:
+    """Return the active reseller whose API key this is, or raise AuthenticationFailed: a wrong, revoked or expired
+    key, one presented from an address it does not allow, or a disabled reseller's, all alike. Found by the id the
+    key names, compared in constant time, never an argon2 hash; failures are counted under the reseller's name (and
+    throttled) as wrong passwords are."""
+    now = clock()
+    key_id = api_keys.key_id_of(credentials.key)
+    key = uow.api_keys.with_id(key_id) if key_id else None
+    reseller = uow.resellers.by_id(key.reseller_id) if key else None
+    counted_as = reseller.name if reseller else UNKNOWN_KEY
+    authentications = uow.authentications
+    failures = authentications.failures_of(counted_as)
+
+    def is_known() -> bool:
+        return reseller is not None and authentications.is_known_client(
+            reseller.id, origin.client, now - timedelta(days=KNOWN_CLIENT_DAYS))
+
+    wait = limits.wait(failures, origin.client, now, is_known=is_known)
+    if wait:
+        raise TooManyFailures(wait)
+    if not (key and reseller and reseller.active and key.admits(credentials.key, origin.client, now)):
+        authentications.count_failure(counted_as, origin.client, now, expires_at=now + limits.window)
+        raise AuthenticationFailed()
+    if any(failure.client == origin.client for failure in failures):
+        authentications.forget_failures(reseller.name, origin.client)
+    uow.api_keys.used(key.id, now)
     authentications.note_known_client(reseller.id, origin.client, now)
     return reseller

@@ -10,6 +10,7 @@ from functools import partial
 from bson import ObjectId
 
 from app.domain.commands import CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
+from app.domain.credits import BY_RESELLER, FREE_CREDITS
 from app.domain.exceptions import (
     CustomerExists,
     CustomerNotFound,
@@ -31,7 +32,6 @@ from app.domain.model import (
 )
 from app.service_layer.ports import Clock, PasswordHasher, Stores, UnitOfWork
 
-FREE_CREDITS = "FREE_CREDITS"
 # What a new user is given as the request gave it: all but the password, which is stored as its hash.
 USER_DETAILS = tuple(detail.name for detail in fields(NewUser) if detail.name != "password")
 
@@ -156,7 +156,8 @@ def create_customer_with_user(reseller: Reseller, request: CustomerUserRequest, 
     def write(together: Stores) -> Created:
         together.customers.add(customer)
         if request.apply_free_credits:
-            together.credits.add(CreditEntry(ObjectId(), customer.id, credits, FREE_CREDITS, event.at))
+            together.credits.add(CreditEntry(ObjectId(), customer.id, reseller.id, credits, FREE_CREDITS,
+                                             balance_after=credits, created=event, origin=BY_RESELLER))
         together.users.add(user)
         return Created(customer.id, user.id)
 

@@ -47,6 +47,12 @@ def set_reseller_active(name: str, active: bool, origin: Origin, *, uow: UnitOfW
     change_reseller(name, {"active": active}, event, uow=uow)
 
 
+def set_free_credits(name: str, free_credits: int, origin: Origin, *, uow: UnitOfWork, clock: Clock) -> None:
+    """Set the credits a reseller's customers get with applyFreeCredits=true; ResellerNotFound when there is none."""
+    event = Event("reseller.set-free-credits", clock(), origin, ("free_credits",))
+    change_reseller(name, {"free_credits": free_credits}, event, uow=uow)
+
+
 def unlock_reseller(name: str, client: str | None, origin: Origin, *, uow: UnitOfWork, clock: Clock) -> int:
     """Forget a reseller name's failed authentications (from one client address, or all); how many were forgotten."""
     reseller = uow.resellers.named(name)

@@ -6,6 +6,7 @@ from bson import ObjectId
 
 from app.domain.commands import ListRequest
 from app.domain.exceptions import UserNotFound
+from app.domain.limits import LIMIT_NAMES
 from app.domain.model import Changed, Event, Origin, Page, User
 from app.service_layer.customers import customer_of, recorded
 from app.service_layer.ports import Clock, PasswordHasher, Stores, UnitOfWork
@@ -32,11 +33,15 @@ def change_user(reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, obj
                 clock: Clock) -> User:
     """Change details of the reseller's user, remove the cleared ones, give it a new password (hashed as at
     creation); record which fields changed."""
-    changes = {**changes, **dict.fromkeys(cleared)}
+    changes = {**changes, **dict.fromkeys(name for name in cleared if name not in LIMIT_NAMES)}
+    given_limits: dict[str, object] = changes.pop("limits", None) or {}  # type: ignore[assignment]
+    limits = {**given_limits, **dict.fromkeys(name for name in cleared if name in LIMIT_NAMES)}
+    if limits:
+        changes["limits"] = limits
     if password is not None:
         user_of(reseller_id, user_id=user_id, uow=uow)  # before spending a hash on it
         changes["password_hash"] = hasher.hash(password)
-    event = Event("user.update", clock(), origin, tuple(changes))
+    event = Event("user.update", clock(), origin, (*(name for name in changes if name != "limits"), *limits))
 
     def write(stores: Stores) -> Changed | None:
         changed = stores.users.change(reseller_id, user_id, changes)

@@ -28,7 +28,7 @@ def test_the_contract_indexes_exist_with_the_right_uniqueness(db):
     assert index_keys(db, "customers")[(("resellerId", 1), ("_id", 1))] is False
     assert index_keys(db, "users")[(("username", 1),)] is True
     assert index_keys(db, "users")[(("customerId", 1), ("_id", 1))] is False
-    assert index_keys(db, "credit_transactions")[(("customerId", 1),)] is False
+    assert index_keys(db, "credit_transactions")[(("customerId", 1), ("_id", 1))] is False
 
 
 def test_look_alike_names_are_kept_apart_by_unique_indexes_on_their_keys(db):

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
-from app.domain.exceptions import CustomerExists, ResellerExists, UserExists
+from app.domain.api_keys import ApiKey
+from app.domain.exceptions import CreditEntryExists, CustomerExists, InsufficientCredits, ResellerExists, UserExists
 from app.domain.model import AuditEntry, Changed, CreditEntry, Customer, Event, Failure, Page, Reseller, User
 from app.service_layer import ports
 
@@ -122,6 +123,14 @@ class FakeCustomers:
         return self.change(reseller_id, customer_id, {"active": active}) if found.active != active else \
             Changed(found, False)
 
+    def change_credits(self, reseller_id: ObjectId, customer_id: ObjectId, amount: int) -> Changed | None:
+        found = self.of(reseller_id, customer_id)
+        if found is None:
+            return None
+        if found.credits + amount < 0:
+            raise InsufficientCredits()
+        return self.change(reseller_id, customer_id, {"credits": found.credits + amount})
+
 
 class FakeUsers:
     def __init__(self) -> None:
@@ -176,7 +185,57 @@ class FakeCredits:
         self.entries: list[CreditEntry] = []
 
     def add(self, entry: CreditEntry) -> None:
+        if any((entry.idempotency and other.idempotency and other.reseller_id == entry.reseller_id
+                and other.idempotency.key == entry.idempotency.key)
+               or (entry.reference and other.customer_id == entry.customer_id and other.reference == entry.reference)
+               for other in self.entries):
+            raise CreditEntryExists()
         self.entries.append(entry)
+
+    def with_key(self, reseller_id: ObjectId, key: str, *, durable: bool = False) -> CreditEntry | None:
+        return next((entry for entry in self.entries if entry.reseller_id == reseller_id and entry.idempotency
+                     and entry.idempotency.key == key), None)
+
+    def with_reference(self, customer_id: ObjectId, reference: str, *, durable: bool = False) -> CreditEntry | None:
+        return next((entry for entry in self.entries if entry.customer_id == customer_id
+                     and entry.reference == reference), None)
+
+    def page_of(self, customer_id: ObjectId, after: ObjectId | None, limit: int, *, newest_first: bool) -> Page:
+        mine = sorted((entry for entry in self.entries if entry.customer_id == customer_id),
+                      key=lambda entry: entry.id, reverse=newest_first)
+        if after is not None:
+            mine = [entry for entry in mine if (entry.id < after if newest_first else entry.id > after)]
+        return Page(tuple(mine[:limit]), mine[limit - 1].id if len(mine) > limit else None)
+
+
+class FakeApiKeys:
+    def __init__(self) -> None:
+        self.stored: dict[ObjectId, ApiKey] = {}
+
+    def add(self, key: ApiKey) -> None:
+        self.stored[key.id] = key
+
+    def with_id(self, key_id: ObjectId) -> ApiKey | None:
+        return self.stored.get(key_id)
+
+    def of(self, reseller_id: ObjectId, key_id: ObjectId) -> ApiKey | None:
+        found = self.stored.get(key_id)
+        return found if found and found.reseller_id == reseller_id else None
+
+    def page_of(self, reseller_id: ObjectId | None, after: ObjectId | None, limit: int) -> Page:
+        return page_of([key for key in self.stored.values() if reseller_id in (None, key.reseller_id)], after, limit)
+
+    def revoke(self, reseller_id: ObjectId, key_id: ObjectId, at: datetime) -> Changed | None:
+        found = self.of(reseller_id, key_id)
+        if found is None:
+            return None
+        if found.revoked:
+            return Changed(found, False)
+        self.stored[key_id] = replace(found, revoked_at=at)
+        return Changed(self.stored[key_id], True)
+
+    def used(self, key_id: ObjectId, at: datetime) -> None:
+        self.stored[key_id] = replace(self.stored[key_id], last_used_at=at)
 
 
 class FakeAudit:
@@ -206,6 +265,7 @@ class FakeUnitOfWork:
         self.users = FakeUsers()
         self.credits = FakeCredits()
         self.audit = FakeAudit()
+        self.api_keys = FakeApiKeys()
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -214,7 +274,7 @@ class FakeUnitOfWork:
                  trace: TracebackType | None) -> None:
         pass
 
-    def together(self, write: Callable[[ports.Stores], T]) -> T:
+    def together(self, write: Callable[[ports.Stores], T], *, contended: bool = False) -> T:
         saved = (dict(self.customers.stored), dict(self.users.stored), list(self.credits.entries),
                  list(self.audit.entries))
         try:
