@@ -42,7 +42,10 @@ SERVERS_WITH_TRANSACTIONS = {"RSPrimary", "RSSecondary", "Mongos", "LoadBalancer
 # lost connection) are retried until the deadline: a new primary comes within it.
 CONFLICT_SECONDS = 2.0
 WRITE_CONFLICT = 112
-CONFLICT_PAUSE_SECONDS = 0.02
+# After a conflict a transaction waits a random time up to this, doubled at each conflict up to the most (exponential
+# backoff with jitter): requests that met on one document spread out instead of meeting again at once.
+CONFLICT_PAUSE_SECONDS = 0.005
+CONFLICT_PAUSE_MOST_SECONDS = 0.2
 # The unique indexes are looked at again after this long (a per-process cache).
 UNIQUENESS_CHECK_SECONDS = 5.0
 
@@ -197,6 +200,7 @@ class MongoUnitOfWork:
         while its outcome is unknown (within the deadline), aborted under a deadline of its own when it fails."""
         stores = self._stores.bound(Binding(session=session))
         conflicts_until = self._deadline if contended else min(time.monotonic() + CONFLICT_SECONDS, self._deadline)
+        pause = CONFLICT_PAUSE_SECONDS
         while True:
             session.start_transaction(write_concern=MAJORITY)
             try:
@@ -204,8 +208,8 @@ class MongoUnitOfWork:
             except BaseException as error:
                 self._abort(session, error)
                 if retried(error, conflicts_until, self._deadline):
-                    # Spread out, so that requests that conflicted do not meet again at once.
-                    time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS))
+                    time.sleep(random.uniform(0, pause))
+                    pause = min(pause * 2, CONFLICT_PAUSE_MOST_SECONDS)
                     continue
                 raise
             try:

@@ -4,13 +4,14 @@ They work through the service layer, as the API's endpoints do, on the database 
 """
 import click
 
+from app.cli.api_keys import apikey
 from app.cli.audit import audit
 from app.cli.customers import customer
 from app.cli.database import db
 from app.cli.resellers import reseller
 from app.cli.users import user
 
-GROUPS = (reseller, customer, user, audit, db)
+GROUPS = (reseller, customer, user, apikey, audit, db)
 
 
 @click.group(help="The provisioning service's operator commands, on the database of MONGODB_URI.")

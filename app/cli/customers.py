@@ -14,6 +14,11 @@ from app.cli.common import (
     the_one,
     tools,
 )
+from app.domain import credits
+from app.domain.commands import CreditRequest, LedgerRequest
+from app.domain.exceptions import InsufficientCredits, ReferenceReused
+from app.domain.text import text_problems
+from app.service_layer import credits as credits_service
 from app.service_layer import customers, lookups
 
 customer = click.Group("customer", help="Look customers up, list, suspend and resume them.")
@@ -80,3 +85,45 @@ def suspend_customer(name_or_id, uow):
 def resume_customer(name_or_id, uow):
     """Resume a suspended customer."""
     click.echo(f"resumed customer {set_active(name_or_id, True, uow).name}")
+
+
+@command(customer, name="credit")
+@click.argument("name_or_id")
+@click.argument("amount", type=click.IntRange(-credits.AMOUNT_MAX, credits.AMOUNT_MAX))
+@click.option("--reason", type=click.Choice(credits.REASONS), required=True, help="what the change is")
+@click.option("--reference", help="the ticket or invoice it is for (once per customer)")
+def credit_customer(name_or_id, amount, reason, reference, uow):
+    """Add AMOUNT credits to a customer (negative: take them), never below 0; recorded as the operator's."""
+    if amount == 0:
+        raise click.BadParameter("must not be 0", param_hint="AMOUNT")
+    if reference is not None and (problems := text_problems(reference, max_length=credits.REFERENCE_MAX_LENGTH)):
+        raise click.BadParameter("; ".join(problems), param_hint="--reference")
+    found = named(name_or_id, uow)
+    request = CreditRequest(None, found.id, amount, reason, reference)
+    try:
+        made = credits_service.change_credits(found.reseller_id, request, operator(), None, uow=uow,
+                                              clock=tools().clock, by=credits.BY_OPERATOR)
+    except InsufficientCredits:
+        raise click.ClickException(f"customer {found.name} has {found.credits} credits: {amount} would take them "
+                                   "below 0; nothing was changed") from None
+    except ReferenceReused:
+        raise click.ClickException(f"the reference {reference} was used before on this customer with another amount "
+                                   "or reason") from None
+    what = "was already" if made.replayed else "is now"
+    click.echo(f"customer {found.name} {what} at {made.entry.balance_after} credits ({made.entry.amount:+d}, "
+               f"{made.entry.reason}, transaction {made.entry.id})")
+
+
+@command(customer, name="transactions")
+@click.argument("name_or_id")
+@limit_option
+@after_option
+@click.option("--order", type=click.Choice(["desc", "asc"]), default="desc", show_default=True)
+def customer_transactions(name_or_id, limit, after, order, uow):
+    """List a customer's ledger: time, amount, reason, balance after, origin, reference."""
+    found = named(name_or_id, uow)
+    page = credits_service.ledger_of(found.reseller_id, LedgerRequest(None, found.id, limit, page_after(after),
+                                                                      order == "asc"), uow=uow)
+    echo_table(("ID", "AT", "AMOUNT", "REASON", "BALANCE", "ORIGIN", "REFERENCE"),
+               [(str(entry.id), shown(entry.created.at), f"{entry.amount:+d}", entry.reason, str(entry.balance_after),
+                 entry.origin, shown(entry.reference or "")) for entry in page.items], page)

@@ -78,6 +78,15 @@ def unlock(name, address, uow):
                + (f" from {address}" if address else ""))
 
 
+@command(reseller, name="set-free-credits")
+@click.argument("name")
+@click.argument("free_credits", type=click.IntRange(0, FREE_CREDITS_MAX))
+def set_free_credits(name, free_credits, uow):
+    """Set the credits customers created with applyFreeCredits=true get from now on."""
+    resellers.set_free_credits(name, free_credits, operator(), uow=uow, clock=tools().clock)
+    click.echo(f"reseller {name} gives {free_credits} free credits from now on")
+
+
 @command(reseller, name="list")
 def list_resellers(uow):
     """Show every reseller: name, whether active, its freeCredits and how many customers it has."""

@@ -49,7 +49,7 @@ class NewUser:
 class CustomerRequest:
     """customer/create: who asks, and the customer."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     customer: NewCustomer
     dry_run: bool = False
 
@@ -58,7 +58,7 @@ class CustomerRequest:
 class UserRequest:
     """user/create: who asks, the customer the user belongs to, and the user."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     customer_id: ObjectId
     user: NewUser
     dry_run: bool = False
@@ -68,7 +68,7 @@ class UserRequest:
 class CustomerUserRequest:
     """customer-user/create: who asks, the customer, its first user, and whether free credits apply."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     customer: NewCustomer
     user: NewUser
     apply_free_credits: bool
@@ -79,7 +79,7 @@ class CustomerUserRequest:
 class CustomerLookup:
     """customer/get, customer/suspend, customer/resume: who asks, and which of its customers."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     customer_id: ObjectId
 
 
@@ -87,7 +87,7 @@ class CustomerLookup:
 class CustomerChange:
     """customer/update: who asks, which of its customers, and the settings to change (by field name)."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     customer_id: ObjectId
     changes: dict[str, Any]
 
@@ -96,7 +96,7 @@ class CustomerChange:
 class UserLookup:
     """user/get, user/suspend, user/resume: who asks, and which of its users, by id or by username."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     user_id: ObjectId | None = None
     username: str | None = None
 
@@ -105,7 +105,7 @@ class UserLookup:
 class UserChange:
     """user/update: who asks, which of its users, the fields to set (by name), to remove, and a new password."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     user_id: ObjectId
     changes: dict[str, Any]
     cleared: tuple[str, ...] = ()
@@ -116,7 +116,7 @@ class UserChange:
 class ListRequest:
     """customer/list, user/list: who asks, the page wanted (after the id given, at most limit), whose users."""
 
-    credentials: Credentials
+    credentials: Credentials | KeyCredentials
     limit: int
     after: ObjectId | None = None
     customer_id: ObjectId | None = None
@@ -144,9 +144,10 @@ class CreditRequest:
 
 @dataclass(frozen=True)
 class LedgerRequest:
-    """customer/transactions: who asks, whose ledger, and the page wanted (newest first unless oldest_first)."""
+    """customer/transactions: who asks (no one: an operator), whose ledger, and the page wanted (newest first unless
+    oldest_first)."""
 
-    credentials: Credentials | KeyCredentials
+    credentials: Credentials | KeyCredentials | None
     customer_id: ObjectId
     limit: int
     after: ObjectId | None = None

@@ -7,20 +7,23 @@ from typing import Any
 
 from app.domain.model import IdempotencyKey
 
-# Fields of a request that never enter its fingerprint: passwords (the reseller's was just verified; a user's must
-# not be recoverable from a stored fingerprint by guessing, nor a retry tell which password a user was created with),
-# and whether it was a dry run.
+# Fields of a request that never enter its fingerprint: passwords (a user's must not be recoverable from a stored
+# fingerprint by guessing, nor a retry tell which password a user was created with), and whether it was a dry run.
+# The credentials enter as the name of the reseller they proved, however given (a password or an API key).
 LEFT_OUT = frozenset({"password", "dry_run"})
 
 
-def keyed(secret: bytes, key: str, endpoint: str, request: Any) -> IdempotencyKey:
+def keyed(secret: bytes, key: str, endpoint: str, request: Any, reseller_name: str) -> IdempotencyKey:
     """The key with an HMAC of the endpoint and the checked parameters but passwords: equal for equal requests."""
-    canonical = json.dumps([endpoint, without_passwords(dataclasses.asdict(request))], sort_keys=True, default=str)
+    parameters = {**dataclasses.asdict(request), "credentials": {"reseller_name": reseller_name}}
+    canonical = json.dumps([endpoint, without_passwords(parameters)], sort_keys=True, default=str)
     return IdempotencyKey(key, hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest())
 
 
 def without_passwords(parameters: Any) -> Any:
-    """The parameters, at any depth, without the fields LEFT_OUT."""
+    """The parameters, at any depth, without the fields LEFT_OUT, nor those not given (None): a field a later version
+    adds to a request leaves the fingerprints of requests without it as they were."""
     if isinstance(parameters, dict):
-        return {name: without_passwords(value) for name, value in parameters.items() if name not in LEFT_OUT}
+        return {name: without_passwords(value) for name, value in parameters.items()
+                if name not in LEFT_OUT and value is not None}
     return parameters

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response
 
+from app.domain.limits import SendingLimits
 from app.domain.model import Created, Page
 from app.web import examples
 from app.web.errors import DONE, answer
@@ -24,6 +25,21 @@ INTEGER = {"type": "integer"}
 STATUS_DONE = {"type": "integer", "enum": [0]}
 PUSH = {"type": "object", "required": ["type"],
         "properties": {"type": {"type": "string", "enum": ["URL", "EMAIL", "SMPP"]}, "data": {"type": "object"}}}
+
+
+LIMIT_NAMES = {"throughput": "throughput", "max_bindings": "maxBindings", "daily_limit": "dailyLimit",
+               "allowed_senders": "allowedSenders", "allowed_prefixes": "allowedPrefixes"}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+LIMITS = {"type": "object", "additionalProperties": False, "description": "the user's sending limits (absent: the "
+          "platform's defaults)", "properties": {
+              "throughput": INTEGER, "maxBindings": INTEGER, "dailyLimit": INTEGER, "allowedSenders": STRINGS,
+              "allowedPrefixes": STRINGS}}
+
+
+def limits_json(limits: SendingLimits) -> dict[str, Any]:
+    """Sending limits as answers show them: integers, and lists of strings."""
+    return {LIMIT_NAMES[name]: list(value) if isinstance(value, tuple) else value
+            for name, value in limits.given().items()}
 
 
 def iso_time(moment: datetime) -> str:
@@ -103,10 +119,32 @@ USER = Shape("User", (
     optional_prop("moPush", PUSH, "mo_push"),
     optional_prop("finalStatusPush", PUSH, "final_status_push"),
     prop("swappingSourceAddressAllowed", BOOLEAN, "swapping_source_address_allowed"),
+    prop("limits", LIMITS, "limits", shown=lambda limits: limits_json(limits) if limits else None, optional=True),
     prop("active", BOOLEAN, "active"),
     prop("createdAt", TIME, "created.at", shown=iso_time),
 ), example=examples.USER)
-SHAPES = (CUSTOMER, USER)
+TRANSACTION = Shape("Transaction", (
+    prop("id", OBJECT_ID, "id", shown=str),
+    prop("customerId", OBJECT_ID, "customer_id", shown=str),
+    prop("amount", INTEGER, "amount"),
+    prop("reason", {"type": "string", "enum": ["TOPUP", "REFUND", "ADJUSTMENT", "FREE_CREDITS"]}, "reason"),
+    optional_prop("reference", STRING, "reference"),
+    prop("balanceAfter", {"type": "integer", "minimum": 0}, "balance_after"),
+    prop("createdAt", TIME, "created.at", shown=iso_time),
+    prop("origin", {"type": "string", "enum": ["reseller", "operator"]}, "origin"),
+), example=examples.TRANSACTION)
+
+API_KEY = Shape("ApiKey", (
+    prop("id", OBJECT_ID, "id", shown=str),
+    prop("label", STRING, "label"),
+    prop("allowedIps", STRINGS, "allowed_ips", shown=list),
+    prop("expiresAt", {**TIME, "nullable": True}, "expires_at", shown=lambda moment: iso_time(moment) if moment else None),
+    prop("lastUsedAt", {**TIME, "nullable": True}, "last_used_at",
+         shown=lambda moment: iso_time(moment) if moment else None),
+    prop("createdAt", TIME, "created.at", shown=iso_time),
+    prop("revoked", BOOLEAN, "revoked"),
+), example=examples.API_KEY)
+SHAPES = (CUSTOMER, USER, TRANSACTION, API_KEY)
 
 
 @dataclass(frozen=True)
@@ -179,8 +217,25 @@ CREATED_CUSTOMER_WITH_USER = created({
     "customerId": ("the customer's id", "6b08957edae25ef41902996b", attrgetter("customer_id")),
 })
 ONE_CUSTOMER = one("customer", CUSTOMER, "the customer (status 0)")
+ONE_CUSTOMER_DRY_RUN = Success(200, "dryRun=true: the customer as the change would leave it; nothing was written "
+                                    "(status 0)", {"customer": CUSTOMER.ref, "dryRun": {"type": "boolean", "enum": [True]}},
+                               {"customer": examples.CUSTOMER, "dryRun": True},
+                               lambda found: {"customer": CUSTOMER.json(found), "dryRun": True})
 ONE_USER = one("user", USER, "the user (status 0)")
 CUSTOMER_PAGE = page_of("customers", CUSTOMER, "a page of customers (status 0)")
 USER_PAGE = page_of("users", USER, "a page of users (status 0)")
 HEALTHY = Success(200, "up", {"database": {"type": "string", "enum": ["up"]}}, {"database": "up"},
                   lambda _: {"database": "up"})
+CREDITED = Success(200, "the customer as the change left it, and its ledger entry (status 0)",
+                   {"customer": CUSTOMER.ref, "transaction": TRANSACTION.ref},
+                   {"customer": examples.CUSTOMER, "transaction": examples.TRANSACTION},
+                   lambda change: {"customer": CUSTOMER.json(change.customer),
+                                   "transaction": TRANSACTION.json(change.entry)},
+                   headers=lambda change: {REPLAYED_HEADER: "true"} if change.replayed else None)
+LEDGER_PAGE = page_of("transactions", TRANSACTION, "a page of the customer's ledger (status 0)")
+KEY_CREATED = Success(201, "the key, shown this once: only its digest is kept (status 0)",
+                      {"id": OBJECT_ID, "key": {"type": "string", "pattern": "^pk_[0-9a-f]{24}_[A-Za-z0-9_-]{43}$"}},
+                      {"id": examples.KEY_ID, "key": examples.KEY}, lambda made: {"id": str(made[0].id), "key": made[1]},
+                      status_first=False)
+ONE_KEY = one("apiKey", API_KEY, "the key (status 0)")
+KEY_PAGE = page_of("apiKeys", API_KEY, "a page of the reseller's keys (status 0)")

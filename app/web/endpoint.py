@@ -11,13 +11,15 @@ from flask import Blueprint, Response, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from app.bootstrap import Provisioning
+from app.domain.commands import KeyCredentials
 from app.domain.model import IdempotencyKey, Origin, Reseller
 from app.service_layer import idempotency
-from app.service_layer.authentication import authenticate
+from app.service_layer.authentication import authenticate, authenticate_key
 from app.service_layer.ports import UnitOfWork
 from app.web import access, bodies
 from app.web.answers import Success
 from app.web.headers import IDEMPOTENCY_HEADER, key_problem
+from app.web.schemas.base import AUTHORIZATION, AUTHORIZATION_GIVEN, ResellerSuffix
 
 PREFIX = "/services/rest"
 
@@ -112,17 +114,29 @@ def origin() -> Origin:
 
 
 def served(declared: Endpoint, function: Callable[[Call], Response]) -> Response:
-    """Load the parameters (status 1 first), then, within the request's unit of work, authenticate the reseller and
-    run the view."""
+    """Load the parameters (status 1 first), then, within the request's unit of work, authenticate the reseller (by
+    its password, or by the API key of the Authorization header) and run the view."""
     assert declared.request is not None
-    checked = load(current_app.extensions["schemas"].of(declared.request))
+    schema = current_app.extensions["schemas"].of(declared.request)
+    given = AUTHORIZATION_GIVEN.set(request.headers.get(AUTHORIZATION))
+    try:
+        checked = load(schema)
+    finally:
+        AUTHORIZATION_GIVEN.reset(given)
     tools = provisioning()
     with tools.unit_of_work() as uow:
         came_from = origin()
-        reseller = authenticate(checked.credentials, came_from, uow=uow, hasher=tools.hasher, clock=tools.clock,
-                                limits=tools.limits)
+        if isinstance(checked.credentials, KeyCredentials):
+            reseller = authenticate_key(checked.credentials, came_from, uow=uow, clock=tools.clock,
+                                        limits=tools.limits)
+            errors = schema.suffix_errors_of(checked, reseller.name) if isinstance(schema, ResellerSuffix) else {}
+            if errors:
+                raise ValidationError(errors)
+        else:
+            reseller = authenticate(checked.credentials, came_from, uow=uow, hasher=tools.hasher, clock=tools.clock,
+                                    limits=tools.limits)
         access.note_reseller(reseller.name)
         key = None
-        if declared.keyed and (given := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
-            key = idempotency.keyed(tools.idempotency_secret, given, declared.path, checked)
+        if declared.keyed and (header := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
+            key = idempotency.keyed(tools.idempotency_secret, header, declared.path, checked, reseller.name)
         return function(Call(checked, reseller, came_from, key, uow, tools))

@@ -7,13 +7,16 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, Wr
 from werkzeug.exceptions import HTTPException
 
 from app.domain.exceptions import (
+    ApiKeyNotFound,
     AuthenticationFailed,
     CustomerExists,
     CustomerNotFound,
     DatabaseNotReady,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
+    InsufficientCredits,
     NotYetDurable,
+    ReferenceReused,
     TooManyFailures,
     UserExists,
     UserNotFound,
@@ -40,6 +43,9 @@ DOMAIN_ERRORS = {
     IdempotencyKeyReused: (7, 422, "this Idempotency-Key was used before with other parameters"),
     IdempotencyKeyInFlight: (8, 409, "the first request with this Idempotency-Key is still running; retry later"),
     UserNotFound: (9, 404, "user not found: no such user belongs to the reseller"),
+    InsufficientCredits: (10, 409, "insufficient credits: the change would take the customer's balance below 0"),
+    ReferenceReused: (7, 422, "this reference was used before on this customer with another amount or reason"),
+    ApiKeyNotFound: (13, 404, "API key not found: no key with this keyId belongs to the reseller"),
 }
 # Errors after which the outcome of a write is unknown, or the database could not settle it in time: the caller
 # retries (with its Idempotency-Key, which then answers the first outcome).

@@ -13,3 +13,9 @@ USER = {"id": USER_ID, "username": "jdoe", "customerId": CUSTOMER_ID, "email": "
         "active": True, "createdAt": CREATED_AT}
 CUSTOMER_LOOKUP = {**CREDENTIALS, "customerId": CUSTOMER_ID}
 USER_LOOKUP = {**CREDENTIALS, "userId": USER_ID}
+TRANSACTION = {"id": "6b08957edae25ef419029970", "customerId": CUSTOMER_ID, "amount": 500, "reason": "TOPUP",
+               "reference": "INV-2026-0042", "balanceAfter": 510, "createdAt": CREATED_AT, "origin": "reseller"}
+KEY_ID = "6b08957edae25ef419029971"
+KEY = f"pk_{KEY_ID}_" + "k" * 43
+API_KEY = {"id": KEY_ID, "label": "billing back-end", "allowedIps": ["203.0.113.0/24"], "expiresAt": None,
+           "lastUsedAt": None, "createdAt": CREATED_AT, "revoked": False}

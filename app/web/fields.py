@@ -2,6 +2,7 @@
 gave, and describing its rule for the OpenAPI document (openapi())."""
 import json
 import re
+from datetime import UTC, datetime
 
 from bson import ObjectId
 from marshmallow import ValidationError, fields
@@ -138,6 +139,16 @@ class Flag(Text):
         return value.lower() == "true"
 
 
+def digits_up_to(maximum, *, zero):
+    """An ECMA 262 alternation of the numbers from 1 (or 0) up to maximum, written without leading zeros: fewer digits
+    than the maximum has, or as many and below it at some digit, or the maximum itself."""
+    top = str(maximum)
+    below = [f"{top[:i]}[{int(i == 0)}-{int(digit) - 1}][0-9]{{{len(top) - i - 1}}}"
+             for i, digit in enumerate(top) if int(digit) > int(i == 0)]
+    shorter = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
+    return "|".join(["0"] * zero + shorter + below + [top])
+
+
 class WholeNumber(Text):
     """A whole number in a range, given as digits or as a JSON integer."""
 
@@ -148,13 +159,7 @@ class WholeNumber(Text):
         self.wrong_type = f"must be a whole number from {minimum} to {maximum}"
 
     def openapi(self, form=False):
-        top = str(self.maximum)
-        # Digits up to the maximum (from 0 or 1): fewer digits than it has, or as many and below it at some digit.
-        below = [f"{top[:i]}[{int(i == 0)}-{int(digit) - 1}][0-9]{{{len(top) - i - 1}}}"
-                 for i, digit in enumerate(top) if int(digit) > int(i == 0)]
-        shorter = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
-        numbers = ["0"] * (self.minimum == 0) + shorter + below + [top]
-        digits = {"type": "string", "pattern": f"^0*({'|'.join(numbers)})$"}
+        digits = {"type": "string", "pattern": f"^0*({digits_up_to(self.maximum, zero=self.minimum == 0)})$"}
         return digits if form else {"anyOf": [{"type": "integer", "minimum": self.minimum, "maximum": self.maximum},
                                               digits]}
 
@@ -209,6 +214,101 @@ class NameList(Text):
         if unknown:
             raise ValidationError(f"{self.wrong_type}; not: {', '.join(unknown)}")
         return tuple(dict.fromkeys(given))
+
+
+class ListOf(Text):
+    """A list of strings kept to a domain rule (rule(items) returns them as stored, or raises ValueRefused naming every
+    bad item): comma-separated in a form (spaces around commas dropped), an array of strings or such a string in
+    JSON."""
+
+    def __init__(self, rule, *, item_pattern, most, description, **kwargs):
+        super().__init__(max_length=None, **kwargs)
+        self.rule = rule
+        self.item_pattern = item_pattern
+        self.most = most
+        self.description = description
+        self.wrong_type = "must be a list of strings, or one string of them separated by commas"
+
+    def openapi(self, form=False):
+        """The items' pattern is a part of what is accepted (the description says the rest)."""
+        text = {"type": "string", "pattern": f"^{self.item_pattern}(,{self.item_pattern}){{0,{self.most - 1}}}$",
+                "description": f"{self.description}, separated by commas"}
+        listed = {"type": "array", "minItems": 1, "maxItems": self.most,
+                  "items": {"type": "string", "pattern": f"^{self.item_pattern}$"}, "description": self.description}
+        return text if form else {"anyOf": [listed, text]}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            if not all(isinstance(item, str) for item in value):
+                raise ValidationError(self.wrong_type)
+            items = value
+        else:
+            items = [item.strip() for item in super()._deserialize(value, attr, data, **kwargs).split(",")]
+        try:
+            return self.rule(items)
+        except ValueRefused as refused:
+            raise ValidationError(refused.messages) from None
+
+
+class Amount(Text):
+    """A whole number of credits other than 0, negative to take them: a JSON integer, or digits with an optional '-'."""
+
+    PATTERN = re.compile(r"-?[0-9]+")
+
+    def __init__(self, *, most, **kwargs):
+        super().__init__(max_length=None, **kwargs)
+        self.most = most
+        self.wrong_type = f"must be a whole number from -{most} to {most}, not 0"
+
+    def openapi(self, form=False):
+        digits = {"type": "string", "pattern": f"^-?0*({digits_up_to(self.most, zero=False)})$",
+                  "description": self.wrong_type}
+        number = {"type": "integer", "minimum": -self.most, "maximum": self.most, "not": {"enum": [0]}}
+        return digits if form else {"anyOf": [number, digits]}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            value = super()._deserialize(value, attr, data, **kwargs)
+            if not (value.isascii() and self.PATTERN.fullmatch(value)) or len(value.lstrip("-").lstrip("0")) > 10:
+                raise ValidationError(self.wrong_type)
+            number = int(value)
+        if number == 0 or abs(number) > self.most:
+            raise ValidationError(self.wrong_type)
+        return number
+
+
+FUTURE = "^2[1-9][0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+
+
+class Moment(Text):
+    """A moment in ISO 8601 with its offset (e.g. 2027-01-31T00:00:00Z), returned in UTC; optionally in the future."""
+
+    def __init__(self, *, future=False, **kwargs):
+        super().__init__(max_length=64, **kwargs)
+        self.future = future
+        self.wrong_type = "must be a date and time in ISO 8601 with its offset, e.g. 2027-01-31T00:00:00Z"
+
+    def openapi(self, form=False):
+        described = {"type": "string", "format": "date-time", "description": self.wrong_type}
+        if self.future:
+            # A part of what is accepted (times after 2100 are in the future); the description says the rest.
+            return {"type": "string", "pattern": FUTURE, "description": f"{self.wrong_type}, in the future"}
+        return described
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(self.wrong_type) from None
+        if moment.tzinfo is None:
+            raise ValidationError(self.wrong_type)
+        moment = moment.astimezone(UTC)
+        if self.future and moment <= datetime.now(UTC):
+            raise ValidationError("must be in the future")
+        return moment
 
 
 class PushConfig(Text):

@@ -147,8 +147,9 @@ def body_components(spec, declared):
 
 
 def as_form(example):
-    """A JSON example as a form sends it: every value a string."""
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in example.items()}
+    """A JSON example as a form sends it: every value a string (a list's items separated by commas)."""
+    return {key: value if isinstance(value, str) else ",".join(value) if isinstance(value, list) else json.dumps(value)
+            for key, value in example.items()}
 
 
 def view() -> dict:
@@ -184,10 +185,15 @@ def contract_document() -> dict:
                              "status, and errors add a message and the request id. An empty (or null) optional "
                              "parameter counts as not given."},
         servers=[{"url": "/", "description": "this service"}],
-        tags=[{"name": "customers", "description": "customers, and a customer with its first user"},
+        tags=[{"name": "customers", "description": "customers, and a customer with its first user, and their credits"},
               {"name": "users", "description": "users of the reseller's customers"},
+              {"name": "api keys", "description": "keys a reseller's back-end authenticates with instead of its password"},
               {"name": "service", "description": "the service itself"}],
     )
+    spec.components.security_scheme("apiKey", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "pk_<id>_<secret>",
+        "description": "An API key (apikey/create) instead of resellerName and resellerPassword in the body; not for "
+                       "managing API keys."})
     for name, schema in patterns.PUSH_COMPONENTS.items():
         spec.components.schema(name, schema)
     spec.components.schema("Error", ERROR)
@@ -208,7 +214,7 @@ def operation(endpoint: Endpoint, contents) -> dict:
     """An endpoint's operation: its body, its success answers and its errors."""
     described: dict[str, object] = {"operationId": endpoint.operation_id, "tags": [endpoint.tag],
                                     "summary": endpoint.summary, "description": endpoint.description}
-    successes = {str(success.code): success.response() for success in endpoint.answers}
+    successes = success_responses(endpoint.answers)
     if endpoint.request is None:
         described["responses"] = {**successes, "503": error(errors.DATABASE_UNAVAILABLE,
                                                             "database unavailable (status 98)", DATABASE_UNAVAILABLE,
@@ -216,9 +222,29 @@ def operation(endpoint: Endpoint, contents) -> dict:
         return described
     described["requestBody"] = {"content": contents[endpoint.request], "required": True}
     described["responses"] = {**successes, **error_responses(endpoint.errors)}
+    # The credentials in the body, or an API key: the body's credentials are then left out.
+    described["security"] = [{}, {"apiKey": []}] if getattr(endpoint.request, "keys_allowed", False) else [{}]
     if endpoint.keyed:
         described["parameters"] = [IDEMPOTENCY_KEY]
     return described
+
+
+def success_responses(answers):
+    """The success responses of an endpoint by HTTP code; two answers of one code (a change and its dry run) as one of
+    either."""
+    by_code: dict[str, list[dict]] = {}
+    for success in answers:
+        by_code.setdefault(str(success.code), []).append(success.response())
+    merged = {}
+    for code, responses in by_code.items():
+        if len(responses) == 1:
+            merged[code] = responses[0]
+            continue
+        contents = [response["content"][JSON] for response in responses]
+        merged[code] = {"description": "; or ".join(response["description"] for response in responses),
+                        "content": {JSON: {"schema": {"oneOf": [content["schema"] for content in contents]},
+                                           "example": contents[0]["example"]}}}
+    return merged
 
 
 def error(statuses, description, message, headers=None):

@@ -85,3 +85,8 @@ SMPP_PUSH = {
 # The configurations as objects; the document holds them as components of these names.
 PUSH_CONFIGS = [{"$ref": f"#/components/schemas/{name}"} for name in ("UrlPush", "EmailPush", "SmppPush")]
 PUSH_COMPONENTS = {"UrlPush": URL_PUSH, "EmailPush": EMAIL_PUSH, "SmppPush": SMPP_PUSH}
+# Parts of what lists of sending limits and API keys' addresses accept.
+SENDER = "[A-Za-z0-9+]([A-Za-z0-9+ ]{0,14}[A-Za-z0-9+])?"
+PREFIX = "[0-9]{1,15}"
+OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4_BLOCK = f"{OCTET}(\\.{OCTET}){{3}}(/([0-9]|[12][0-9]|3[0-2]))?"

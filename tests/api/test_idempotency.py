@@ -242,8 +242,7 @@ def test_a_fingerprint_covers_no_password_so_a_stored_one_gives_none_away(client
         assert hmac.new(secret, (canonical + password).encode(), hashlib.sha256).hexdigest() != stored["fingerprint"]
 
 
-NEW_USER_DEFAULTS = {"virtual_number": None, "contact_name": None, "mo_push": None, "final_status_push": None,
-                     "swapping_source_address_allowed": False}
+NEW_USER_DEFAULTS = {"swapping_source_address_allowed": False}
 
 
 @pytest.mark.parametrize("path, params", [(CUSTOMER_CREATE, {}), (CUSTOMER_USER_CREATE, PHONE_APP)],

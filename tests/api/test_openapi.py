@@ -44,11 +44,17 @@ def given_and_cleared(body):
 
 
 def as_known(case, known):
-    """A valid case made to reach the database: known credentials and customer, and a fresh Idempotency-Key (a key
-    used before with other parameters is refused, as it should be)."""
+    """A valid case made to reach the database: known credentials and customer, a fresh Idempotency-Key and reference
+    (one used before with other parameters is refused, as it should be), and credits added rather than taken (the
+    fuzzed customer has none to take)."""
     case.body.update({key: value for key, value in known.items() if key in case.body or key in RESELLER})
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    if case.body.get("reference") not in (None, ""):
+        case.body["reference"] = uuid.uuid4().hex
+    if isinstance(case.body.get("amount"), (int, str)) and str(case.body["amount"]).startswith("-"):
+        amount = case.body["amount"]
+        case.body["amount"] = -amount if isinstance(amount, int) else amount.lstrip("-")
 
 
 @pytest.fixture
@@ -64,7 +70,7 @@ def test_no_generated_request_makes_the_service_fail_or_break_its_document(app, 
     known = {**RESELLER, "customerId": customer_of("fuzz-customer")}
     schema = schemathesis.openapi.from_wsgi("/services/rest/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 14
+    assert len(operations) == 19
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and operation.method.upper() == "GET":
             continue  # health takes no input to get wrong
@@ -101,7 +107,7 @@ def test_the_document_is_built_from_the_schemas_the_endpoints_use(client):
     schemas = client.get("/services/rest/openapi.json").json["components"]["schemas"]
     assert schemas["UserCreate"]["properties"]["phoneNumber"]["pattern"] == "^[+ 0-9]*[0-9][+ 0-9]*$"
     assert set(schemas["CustomerUserCreate"]["required"]) == {
-        "resellerName", "resellerPassword", "customer", "username", "password", "applyFreeCredits"}
+        "customer", "username", "password", "applyFreeCredits"}
 
 
 def test_the_name_pattern_refuses_the_characters_of_the_bmp_that_names_refuse(client):
@@ -158,7 +164,7 @@ def test_json_comes_first_and_each_form_has_a_schema_of_its_own(client):
 def test_every_operation_has_an_id_a_tag_a_summary_and_a_description(client):
     document = client.get("/services/rest/openapi.json").json
     operations = [operation for operations in document["paths"].values() for operation in operations.values()]
-    assert len({operation["operationId"] for operation in operations}) == len(operations) == 14
+    assert len({operation["operationId"] for operation in operations}) == len(operations) == 19
     assert all(operation["tags"] and operation["summary"] for operation in operations)
     assert all(operation.get("description") for operation in operations if operation["operationId"] != "health")
     assert document["servers"] == [{"url": "/", "description": "this service"}]

@@ -7,3 +7,4 @@ READ = (AuthenticationFailed, TooManyFailures)
 CREATE = (*READ, IdempotencyKeyReused, IdempotencyKeyInFlight)
 CUSTOMERS = "customers"
 USERS = "users"
+KEYS = "api keys"

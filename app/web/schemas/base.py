@@ -1,13 +1,21 @@
-"""What every body has: the reseller's credentials, empty values as not given; and what some share: names that end
-with the reseller's, and a change that must change something."""
+"""What every body has: the reseller's credentials (or an API key in the Authorization header instead), empty values
+as not given; and what some share: names that end with the reseller's, and a change that must change something."""
+from contextvars import ContextVar
+from operator import attrgetter
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, pre_load, validates_schema
 
 from app.domain import names
-from app.domain.commands import Credentials
+from app.domain.commands import Credentials, KeyCredentials
 from app.web import fields
 from app.web.schemas.parameters import described
+
+AUTHORIZATION = "Authorization"
+BEARER = "Bearer "
+# The request's Authorization header (None without one), set by the endpoint while its body is loaded.
+AUTHORIZATION_GIVEN: ContextVar[str | None] = ContextVar("authorization", default=None)
+CREDENTIALS = {"reseller_name": "resellerName", "reseller_password": "resellerPassword"}
 
 
 class ResellerSchema(Schema):
@@ -24,33 +32,57 @@ class ResellerSchema(Schema):
     # The commands whose dataclass defaults are the defaults of parameters not given.
     defaults_from: tuple[type, ...] = ()
 
+    # Whether an API key may stand in for the credentials (not to manage API keys).
+    keys_allowed = True
+
     def __init__(self, *, allow_private_push_targets=False, password_min_length=1, **kwargs):
         super().__init__(**kwargs)
         self.allow_private_push_targets = allow_private_push_targets
         self.password_min_length = password_min_length
 
-    reseller_name = fields.Identifier(data_key="resellerName", forbidden="@", required=True,
-                                      **described("the calling reseller's name (no '@')"))
-    reseller_password = fields.Text(data_key="resellerPassword", required=True,
-                                    **described("the calling reseller's password"))
+    reseller_name = fields.Identifier(data_key="resellerName", forbidden="@", **described(
+        "the calling reseller's name (no '@'); required unless an API key is given as Authorization: Bearer"))
+    reseller_password = fields.Text(data_key="resellerPassword", **described(
+        "the calling reseller's password; required unless an API key is given as Authorization: Bearer"))
 
     @pre_load
     def leave_out_empty(self, data, **kwargs):
         """An empty or null value means the parameter was not given."""
         return {key: value for key, value in data.items() if value not in ("", None)}
 
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def credentials_or_a_key(self, data, original_data, **kwargs):
+        """The reseller's name and password, or an API key in the Authorization header: one of the two."""
+        authorization = AUTHORIZATION_GIVEN.get()
+        given = [key for key in CREDENTIALS.values() if original_data.get(key) not in (None, "")]
+        if authorization is None:
+            missing = [key for key in CREDENTIALS.values() if key not in given]
+            if missing:
+                raise ValidationError({key: ["is required"] for key in missing})
+        elif not self.keys_allowed:
+            raise ValidationError({AUTHORIZATION: ["an API key cannot manage API keys: give resellerName and "
+                                                   "resellerPassword instead"]})
+        elif given:
+            raise ValidationError({AUTHORIZATION: ["give an API key or resellerName and resellerPassword, not both"]})
+        elif not authorization.startswith(BEARER) or not authorization.removeprefix(BEARER).strip():
+            raise ValidationError({AUTHORIZATION: ["must be Bearer and an API key"]})
+
     @staticmethod
     def credentials(data):
-        """Take the credentials out of loaded data."""
+        """Take the credentials out of loaded data: the name and password, or the API key the header gave."""
+        authorization = AUTHORIZATION_GIVEN.get()
+        if authorization is not None:
+            return KeyCredentials(authorization.removeprefix(BEARER).strip())
         return Credentials(data.pop("reseller_name"), data.pop("reseller_password"))
 
 
 class ResellerSuffix:
     """Names of customers and users that contain "@" (in any spelling: "＠" is one) end with "@" and the reseller's name
     (the phone apps' customer@reseller), so that no reseller can take a name of that form for another reseller's
-    customers."""
+    customers. With an API key, the reseller is known once the key is: the endpoint checks then (suffix_errors)."""
 
-    suffixed: tuple[str, ...] = ()
+    # The suffixed parameters: by field name, where the command holds each value.
+    suffixed: dict[str, str] = {}  # noqa: RUF012  (read, never changed)
     fields: dict[str, Any]
 
     @validates_schema
@@ -58,12 +90,24 @@ class ResellerSuffix:
         reseller = data.get("reseller_name")
         if reseller is None:
             return
-        suffix = "@" + names.lookalike_key(reseller)
-        keys = {field: names.lookalike_key(data[field]) for field in self.suffixed if field in data}
-        wrong = [self.fields[field].data_key or field for field, key in keys.items() if "@" in key and not key.endswith(suffix)]
-        if wrong:
-            message = f'must end with "@{reseller}", the reseller\'s name, when it contains "@"'
-            raise ValidationError({field: [message] for field in wrong})
+        errors = suffix_errors({self.fields[field].data_key or field: data[field] for field in self.suffixed
+                                if field in data}, reseller)
+        if errors:
+            raise ValidationError(errors)
+
+    def suffix_errors_of(self, checked, reseller):
+        """The suffix errors of an already checked command, for a reseller known only now (API keys)."""
+        return suffix_errors({self.fields[field].data_key or field: attrgetter(path)(checked)
+                              for field, path in self.suffixed.items()}, reseller)
+
+
+def suffix_errors(values, reseller):
+    """The parameters whose name has an '@' and does not end with '@' and the reseller's name, with the message."""
+    suffix = "@" + names.lookalike_key(reseller)
+    wrong = [key for key, value in values.items()
+             if "@" in names.lookalike_key(value) and not names.lookalike_key(value).endswith(suffix)]
+    message = f'must end with "@{reseller}", the reseller\'s name, when it contains "@"'
+    return {key: [message] for key in wrong}
 
 
 def nothing_to_change(parameters):

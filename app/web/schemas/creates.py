@@ -15,7 +15,7 @@ class CustomerCreateSchema(ResellerSuffix, CustomerSettings):
 
     component = "CustomerCreate"
     defaults_from = (NewCustomer, CustomerRequest)
-    suffixed = ("name",)
+    suffixed = {"name": "customer.name"}  # noqa: RUF012
     name = fields.Identifier(required=True, **described(
         "the customer's name, unique across all resellers; one that contains '@' must end with '@' and the reseller's "
         "name (customer@reseller)"))
@@ -33,7 +33,7 @@ class UserCreateSchema(ResellerSuffix, UserDetails):
 
     component = "UserCreate"
     defaults_from = (NewUser, UserRequest)
-    suffixed = ("username",)
+    suffixed = {"username": "user.username"}  # noqa: RUF012
     username = parameters.username(required=True)
     password = parameters.password(required=True)
     customer_id = parameters.customer_id(required=True)
@@ -48,7 +48,8 @@ class UserCreateSchema(ResellerSuffix, UserDetails):
     def make_request(self, data, **kwargs):
         credentials = self.credentials(data)
         dry_run = data.pop("dry_run", False)
-        return UserRequest(credentials, data.pop("customer_id"), NewUser(**data), dry_run)
+        limits = self.limits_of(data)
+        return UserRequest(credentials, data.pop("customer_id"), NewUser(**data, limits=limits), dry_run)
 
 
 class CustomerUserCreateSchema(ResellerSuffix, UserDetails):
@@ -56,7 +57,7 @@ class CustomerUserCreateSchema(ResellerSuffix, UserDetails):
 
     component = "CustomerUserCreate"
     defaults_from = (NewUser, CustomerUserRequest)
-    suffixed = ("customer", "username")
+    suffixed = {"customer": "customer.name", "username": "user.username"}  # noqa: RUF012
     customer = fields.Identifier(required=True, **described(
         "the new customer's name, as name in customer/create; phone apps send customer@reseller"))
     username = parameters.username(required=True)
@@ -74,4 +75,5 @@ class CustomerUserCreateSchema(ResellerSuffix, UserDetails):
         customer = NewCustomer(name=data.pop("customer"))
         apply_free_credits = data.pop("apply_free_credits")
         dry_run = data.pop("dry_run", False)
-        return CustomerUserRequest(credentials, customer, NewUser(**data), apply_free_credits, dry_run)
+        limits = self.limits_of(data)
+        return CustomerUserRequest(credentials, customer, NewUser(**data, limits=limits), apply_free_credits, dry_run)

@@ -1,18 +1,21 @@
 """A user's parameters: its details, which user, a page of users, a change."""
 from marshmallow import ValidationError, post_load, validates, validates_schema
 
-from app.domain import passwords
+from app.domain import limits, passwords
 from app.domain.commands import UserChange, UserLookup
-from app.web import fields
+from app.domain.limits import SendingLimits
+from app.web import fields, patterns
 from app.web.schemas import parameters
 from app.web.schemas.base import ResellerSchema, nothing_to_change
 from app.web.schemas.customers import PageSchema
 from app.web.schemas.parameters import described
 
+LIMITS = {"throughput": "throughput", "maxBindings": "max_bindings", "dailyLimit": "daily_limit",
+          "allowedSenders": "allowed_senders", "allowedPrefixes": "allowed_prefixes"}
 CLEARABLE = {"virtualNumber": "virtual_number", "contactName": "contact_name", "moPush": "mo_push",
-             "finalStatusPush": "final_status_push"}
+             "finalStatusPush": "final_status_push", **LIMITS}
 USER_DETAILS = ("password", "email", "phoneNumber", "virtualNumber", "contactName", "moPush", "finalStatusPush",
-                "swappingSourceAddressAllowed", "clear")
+                "swappingSourceAddressAllowed", *LIMITS, "clear")
 
 
 class UserDetails(ResellerSchema):
@@ -31,12 +34,35 @@ class UserDetails(ResellerSchema):
         "where the platform pushes the final statuses of the user's messages"))
     swapping_source_address_allowed = fields.Flag(data_key="swappingSourceAddressAllowed", **described(
         "whether the user may send with another source address"))
+    throughput = fields.WholeNumber(minimum=limits.THROUGHPUT[0], maximum=limits.THROUGHPUT[1], **described(
+        "sending limit: messages per second, 1 to 10,000 (none: the platform's default)"))
+    max_bindings = fields.WholeNumber(minimum=limits.MAX_BINDINGS[0], maximum=limits.MAX_BINDINGS[1],
+                                      data_key="maxBindings", **described(
+                                          "sending limit: concurrent SMPP binds, 1 to 100 (none: the platform's default)"))
+    daily_limit = fields.WholeNumber(minimum=limits.DAILY_LIMIT[0], maximum=limits.DAILY_LIMIT[1],
+                                     data_key="dailyLimit", **described(
+                                         "sending limit: messages per day, 1 to 100,000,000 (none: the platform's "
+                                         "default)"))
+    allowed_senders = fields.ListOf(limits.senders, data_key="allowedSenders", item_pattern=patterns.SENDER,
+                                    most=limits.SENDERS_MAX, description="sender ids", **described(
+                                        "sending limit: the sender ids the user may use, up to 50, each 1 to 16 "
+                                        "characters of letters, digits, '+' and spaces (none: any)"))
+    allowed_prefixes = fields.ListOf(limits.prefixes, data_key="allowedPrefixes", item_pattern=patterns.PREFIX,
+                                     most=limits.PREFIXES_MAX, description="destination prefixes", **described(
+                                         "sending limit: the destination prefixes the user may send to, up to 200, "
+                                         "each 1 to 15 digits (none: any)"))
 
     @validates("password")
     def long_enough(self, value, data_key):
         weak = passwords.weakness(value, self.password_min_length, refuse_common=False)
         if weak:
             raise ValidationError(weak)
+
+    @staticmethod
+    def limits_of(data):
+        """Take the sending limits given out of loaded data."""
+        given = {name: data.pop(name) for name in LIMITS.values() if name in data}
+        return SendingLimits(**given) if given else None
 
 
 class UserListSchema(PageSchema):
@@ -103,4 +129,7 @@ class UserUpdateSchema(UserDetails):
         user_id = data.pop("user_id")
         cleared = tuple(CLEARABLE[name] for name in data.pop("clear", ()))
         password = data.pop("password", None)
+        limits = self.limits_of(data)
+        if limits is not None:
+            data["limits"] = limits.given()
         return UserChange(credentials, user_id, data, cleared, password)
