@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 from app import cli, logs
 from app.bootstrap import bootstrap
-from app.web import access, docs, errors, metrics
+from app.web import access, docs, errors, headers, metrics
 from app.web.openapi import api
 from app.web.schemas import Schemas
 
@@ -54,6 +54,7 @@ def create_app(overrides=None):
     app.register_error_handler(Exception, errors.handle)
     app.before_request(access.start_request)
     app.after_request(observe)
+    app.after_request(headers.protected)
     for group in cli.GROUPS:
         app.cli.add_command(group)
     return app

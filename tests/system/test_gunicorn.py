@@ -137,6 +137,7 @@ def test_what_gunicorn_refuses_before_the_app_is_answered_in_the_contracts_json(
             head, body = raw_answer(server.port, request)
             assert head[0] == f"HTTP/1.1 {code} {reasons[code]}", head
             assert "Content-Type: application/json" in head
+            assert {"X-Content-Type-Options: nosniff", "Cache-Control: no-store"} <= set(head)
             answer = json.loads(body)
             assert (answer["status"], answer["errors"]) == (1, {}) and answer["message"].startswith("the request")
             assert f"X-Request-ID: {answer['requestId']}" in head
