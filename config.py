@@ -98,6 +98,11 @@ VARIABLES = {
     "THROTTLE_RESELLER_FAILURES": ("100", whole(1), "failed authentications of a reseller name from all addresses before 429"),
     "THROTTLE_WINDOW_SECONDS": ("900", whole(1, 86400), "the window those failures are counted in"),
     "TRUSTED_PROXIES": ("0", whole(0, 10), "proxies in front whose X-Forwarded-For gives the client address"),
+    "STALE_REQUEST_MS": (
+        "2000",
+        whole(0),
+        "behind TRUSTED_PROXIES: a request that waited longer than this for a worker (X-Request-Start) gets 503 at once",
+    ),
     "DEFAULT_FREE_CREDITS": ("10", whole(0, 1_000_000_000), "freeCredits of a reseller created without --free-credits"),
     "MAX_BODY_BYTES": (str(1024 * 1024), whole(1), "largest request body accepted; larger ones get 413"),
     "LOG_LEVEL": ("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "level of the service's own log lines"),

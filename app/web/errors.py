@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.domain.exceptions import (
     AuthenticationFailed,
+    ClientGone,
     CustomerExists,
     CustomerNotFound,
     IdempotencyKeyInFlight,
@@ -45,6 +46,8 @@ UNKNOWN_OUTCOME_LABELS = ("TransientTransactionError", "UnknownTransactionCommit
 
 MALFORMED = "the request is malformed: {name}"
 INTERNAL_ERROR_MESSAGE = "internal error"
+DATABASE_UNAVAILABLE_MESSAGE = "database unavailable, try again later"
+GONE_MESSAGE = "the connection was closed before the request was served; try again"
 HTTP_MESSAGES = {
     404: "no such endpoint: {method} {path}",
     405: "method {method} is not allowed on {path}",
@@ -85,14 +88,27 @@ def handle(error):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:
         return error_response(*DOMAIN_ERRORS[type(error)], headers=retry_after(error))
+    if isinstance(error, ClientGone):
+        return client_gone()
     if is_database_unavailable(error):
         log.warning("database unavailable or outcome unknown: %s", type(error).__name__)
-        return error_response(DATABASE_UNAVAILABLE, 503, "database unavailable, try again later",
+        return error_response(DATABASE_UNAVAILABLE, 503, DATABASE_UNAVAILABLE_MESSAGE,
                               {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return http_error(error)
     log.exception("internal error on %s %s", request.method, request.path)
     return error_response(INTERNAL_ERROR, 500, INTERNAL_ERROR_MESSAGE)
+
+
+def client_gone():
+    """A request stopped before its argon2 work because its caller had closed the connection (app.web.overload):
+    logged and counted apart; should anyone read the answer after all (a client that closed only its sending side),
+    it says to try again."""
+    g.overloaded = "client gone"
+    events.info("client gone before the work", extra={"requestId": g.get("request_id"), "path": request.path[:128],
+                                                       "client": request.remote_addr})
+    return error_response(DATABASE_UNAVAILABLE, 503, GONE_MESSAGE,
+                          {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
 
 
 def retry_after(error):
