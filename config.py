@@ -114,6 +114,7 @@ VARIABLES = {
     "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
     "API_DOCS": ("on", one_of("on", "off"), "serve the interactive API page at /services/rest/docs"),
     "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),
+    "HEALTH_PORT": ("", whole(1, 65535), "gunicorn's master also answers GET /services/rest/health on this port"),
     "IDEMPOTENCY_SECRET": (
         "development-only-idempotency-secret",
         str,
@@ -166,6 +167,9 @@ def combined_problems(settings, environ):
     problems = []
     if settings["THROTTLE_FAILURES"] > settings["THROTTLE_RESELLER_FAILURES"]:
         problems.append("THROTTLE_FAILURES must not be above THROTTLE_RESELLER_FAILURES")
+    ports = [settings[name] for name in ("PORT", "METRICS_PORT", "HEALTH_PORT") if settings[name]]
+    if len(set(ports)) < len(ports):
+        problems.append("PORT, METRICS_PORT and HEALTH_PORT must differ")
     if settings["DEPLOYMENT"] != "production":
         return problems
     if not environ.get("MONGODB_URI"):

@@ -10,7 +10,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
-    start_http_server,
 )
 
 from app.domain.exceptions import AuthenticationFailed, TooManyFailures
@@ -86,8 +85,3 @@ def record(endpoint, code, status, seconds, overloaded=None):
 def forget_process(pid):
     """Drop a dead worker's live gauges from the multiprocess files (its counters stay summed)."""
     multiprocess.mark_process_dead(pid)
-
-
-def serve_separately(host, port):
-    """Serve the scrape on a port of its own, from gunicorn's master."""
-    start_http_server(port, addr=host, registry=registry())

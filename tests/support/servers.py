@@ -60,6 +60,7 @@ class Gunicorn:
 
     def __init__(self, **settings):
         self.port = free_port()
+        self.health_port = settings.get("HEALTH_PORT")
         self.env = environment(**{"PORT": self.port, "WEB_CONCURRENCY": 2, **settings})
 
     def __enter__(self):
@@ -67,7 +68,7 @@ class Gunicorn:
         self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                         cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 30
-        while not answers("127.0.0.1", self.port):
+        while not (answers("127.0.0.1", self.port) and (not self.health_port or answers("127.0.0.1", self.health_port))):
             assert self.process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.1)
         return self
