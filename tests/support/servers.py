@@ -1,4 +1,5 @@
-"""gunicorn as `make run` starts it (gunicorn.conf.py), for the tests that need real processes and sockets."""
+"""gunicorn as `make run` starts it (gunicorn.conf.py), and nginx as deploy/nginx configures it, for the tests that need
+real processes and sockets."""
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from scripts.embedded_db import answers, free_port
+from scripts.local_nginx import TEMPLATE, LocalNginx, template_defaults  # noqa: F401 (for the tests)
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -100,3 +102,23 @@ def call(url, params=None, headers=None):
             return response.status, response.read().decode(), response.headers
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), error.headers
+
+
+class Nginx(LocalNginx):
+    """The shipped nginx site on loopback (scripts.local_nginx) as a context manager; Debian's nginx, which CI installs."""
+
+    def __init__(self, folder, upstream_port, health_port=None, **values):
+        super().__init__(nginx_binary(), folder, upstream_port, health_port, **values)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except RuntimeError as error:
+            pytest.fail(str(error))
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def nginx_binary():
+    return tool("nginx", "apt-get install nginx")
