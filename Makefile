@@ -1,7 +1,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test test-fast lint typecheck bench profile
+.PHONY: help install run test test-fast lint typecheck bench bench-overload profile
 
 help: ## what each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
@@ -31,6 +31,10 @@ typecheck: install ## mypy on app/ and the service tests' fakes (checked against
 bench: install ## each endpoint under load beside its floors; writes docs/performance.md
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/run.py
+
+bench-overload: install ## goodput while 370 clients give up after 3 s and retry, against capacity; health meanwhile
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx)
+	PYTHONPATH=. $(PYTHON) bench/overload.py
 
 profile: install ## where a worker's CPU goes per customer/create, by package (cProfile, in-process)
 	PYTHONPATH=. $(PYTHON) bench/cpu_profile.py
