@@ -62,7 +62,7 @@ def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller, db
 
 def test_health_is_answered_by_the_master_on_its_port_while_every_worker_is_busy(database_uri, make_reseller, db):
     make_reseller()
-    slow = {"WEB_CONCURRENCY": 1, "ARGON2_TIME_COST": 100, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
+    slow = {"WEB_CONCURRENCY": 1, "ARGON2_TIME_COST": 300, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
     with Gunicorn(MONGODB_URI=database_uri, HEALTH_PORT=free_port(), LOG_FORMAT="json", **slow) as server:
         answer = {}
         params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
