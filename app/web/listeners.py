@@ -43,7 +43,8 @@ access_log = logging.getLogger("app.access")
 HEALTH_PATH = f"{PREFIX}/health"
 # Health answers within a second. Finding the database's server (while it is down, or after a restart) gets half a
 # second: pymongo looks again every half second, so a longer wait ends at the next half (0.8 s waits 1 s). A ping to
-# a server found gets 0.8 s for its round trip.
+# a server found gets 0.8 s for its round trip. (Only the first ping after the server came back, which must also
+# connect, can take longer than the second: both bounds then add up.)
 FIND_SERVER_MS = 450
 ROUND_TRIP_MS = 800
 # A client of the listeners that sends nothing gives its thread back after this long.
@@ -53,7 +54,9 @@ CLIENT_TIMEOUT_SECONDS = 5
 MOST_IN_FLIGHT = 32
 
 # Held while a listener thread touches what a forked worker inherits: prometheus_client's lock (which registers no
-# fork handler) and the log's stream. A fork of the master waits for it, so no worker starts with either held.
+# fork handler) and the log's stream. A fork of the master waits for it, so no worker starts with either held. Fork
+# hooks registered later run earlier: this one, registered after logging's, is waited for before logging's own locks
+# are taken, so a listener thread holding the guard can still finish its log line.
 FORK_GUARD = threading.Lock()
 
 
