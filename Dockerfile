@@ -8,6 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DEPLOYMENT=production \
     HOST=0.0.0.0 \
     PORT=8080 \
+    HEALTH_PORT=8081 \
     WEB_CONCURRENCY=4
 
 WORKDIR /srv/provisioning
@@ -18,7 +19,8 @@ COPY config.py wsgi.py gunicorn.conf.py ./
 COPY app ./app
 
 USER 10001
-EXPOSE 8080
+EXPOSE 8080 8081
+# Health from gunicorn's master (HEALTH_PORT): it answers while every worker is busy, which is not being down.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8080')}/services/rest/health\", timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('HEALTH_PORT', '8081')}/services/rest/health\", timeout=4)"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"]

@@ -1,7 +1,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test test-fast lint typecheck bench profile upgrade-trial
+.PHONY: help install run test test-fast lint typecheck bench bench-overload profile upgrade-trial
 
 help: ## what each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
@@ -34,6 +34,10 @@ bench: install ## each endpoint under load beside its floors; writes docs/perfor
 
 upgrade-trial: install ## db upgrade on a million customers while a writer tries duplicates; writes docs/upgrade-trial.md
 	PYTHONPATH=. $(PYTHON) bench/upgrade_trial.py
+
+bench-overload: install ## goodput while 370 clients give up after 3 s and retry, against capacity; health meanwhile
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx)
+	PYTHONPATH=. $(PYTHON) bench/overload.py
 
 profile: install ## where a worker's CPU goes per customer/create, by package (cProfile, in-process)
 	PYTHONPATH=. $(PYTHON) bench/cpu_profile.py

@@ -103,6 +103,11 @@ VARIABLES = {
     "THROTTLE_RESELLER_FAILURES": ("100", whole(1), "failed authentications of a reseller name from all addresses before 429"),
     "THROTTLE_WINDOW_SECONDS": ("900", whole(1, 86400), "the window those failures are counted in"),
     "TRUSTED_PROXIES": ("0", whole(0, 10), "proxies in front whose X-Forwarded-For gives the client address"),
+    "STALE_REQUEST_MS": (
+        "2000",
+        whole(0),
+        "behind TRUSTED_PROXIES: a request that waited longer than this for a worker (X-Request-Start) gets 503 at once",
+    ),
     "DEFAULT_FREE_CREDITS": ("10", whole(0, 1_000_000_000), "freeCredits of a reseller created without --free-credits"),
     "MAX_BODY_BYTES": (str(1024 * 1024), whole(1), "largest request body accepted; larger ones get 413"),
     "LOG_LEVEL": ("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "level of the service's own log lines"),
@@ -114,6 +119,7 @@ VARIABLES = {
     "METRICS": ("on", one_of("on", "off"), "serve Prometheus metrics"),
     "API_DOCS": ("on", one_of("on", "off"), "serve the interactive API page at /services/rest/docs"),
     "METRICS_PORT": ("", whole(1, 65535), "serve metrics on this port instead of GET /metrics on the service's port"),
+    "HEALTH_PORT": ("", whole(1, 65535), "gunicorn's master also answers GET /services/rest/health on this port"),
     "IDEMPOTENCY_SECRET": (
         "development-only-idempotency-secret",
         str,
@@ -170,6 +176,9 @@ def combined_problems(settings, environ):
     if settings["MONGODB_TIMEOUT_MS"] >= longest:
         problems.append(f"MONGODB_TIMEOUT_MS must be below {longest}: gunicorn's worker timeout of "
                         f"{WORKER_TIMEOUT_SECONDS} s, less {ABORT_SECONDS} s to abort what a request left unfinished")
+    ports = [settings[name] for name in ("PORT", "METRICS_PORT", "HEALTH_PORT") if settings[name]]
+    if len(set(ports)) < len(ports):
+        problems.append("PORT, METRICS_PORT and HEALTH_PORT must differ")
     if settings["DEPLOYMENT"] != "production":
         return problems
     if not environ.get("MONGODB_URI"):

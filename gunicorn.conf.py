@@ -37,7 +37,7 @@ from pymongo.errors import PyMongoError  # noqa: E402
 
 from app import logs  # noqa: E402  (after the checks above)
 from app.adapters import upgrade  # noqa: E402
-from app.web import metrics  # noqa: E402
+from app.web import listeners, metrics  # noqa: E402
 
 bind = f"{_settings['HOST']}:{_settings['PORT']}"
 # Measured with `make bench` on 2 cores (docs/performance.md): sync workers, twice the cores, against gthread
@@ -49,6 +49,13 @@ bind = f"{_settings['HOST']}:{_settings['PORT']}"
 # deploy/nginx, which docker-compose.yml puts in front.
 workers = _settings["WEB_CONCURRENCY"]
 threads = _settings["THREADS"]
+# The kernel's queue of connections no worker has taken yet (gunicorn's default: 2048). A request waits there for
+# every request ahead of it: 2048 of them at the slowest endpoints' 75 a second on 2 cores (argon2, docs/performance.md)
+# is half a minute, long after clients gave up, and they would all be served anyway. 16 a worker holds a burst of 64
+# for 4 workers (a reseller's batch, nginx's burst) and a wait under a second at that rate; when it is full, the
+# kernel drops new connections until there is room again, and nginx answers them 503 status 98 once its
+# proxy_connect_timeout passes (deploy/nginx), without a worker spending anything on them.
+backlog = 16 * workers
 # gunicorn's sync (or, with threads, gthread) worker, answering what gunicorn refuses itself in the contract's JSON.
 worker_class = f"app.web.workers.{'JsonErrorThreadWorker' if threads > 1 else 'JsonErrorSyncWorker'}"
 # No preload: each worker builds the app, and so its MongoClient, after the fork (pymongo is not fork-safe).
@@ -86,8 +93,15 @@ def child_exit(server, worker):
 
 
 def when_ready(server):
+    # Answered by the master itself, never behind the workers' queue: the scrape, and health for the proxy and the
+    # orchestrator (which must learn that the service is up while every worker is busy).
     if _settings["METRICS"] == "on" and _settings["METRICS_PORT"]:
-        metrics.serve_separately(_settings["HOST"], _settings["METRICS_PORT"])
+        listeners.serve(_settings["HOST"], _settings["METRICS_PORT"], listeners.metrics_routes(), "metrics")
+    if _settings["HEALTH_PORT"]:
+        routes = listeners.health_routes(listeners.DatabaseHealth(_settings["MONGODB_URI"]),
+                                         trusted_proxies=_settings["TRUSTED_PROXIES"],
+                                         retry_after=_settings["RETRY_AFTER_SECONDS"])
+        listeners.serve(_settings["HOST"], _settings["HEALTH_PORT"], routes, "health")
     # Indexes are created and changed by `db upgrade`, never at start-up (a long build would outlast the workers'
     # timeout); the service only checks them, in the background, and logs what differs.
     threading.Thread(target=check_database, name="index-check", daemon=True).start()

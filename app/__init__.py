@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 from app import cli, logs
 from app.bootstrap import bootstrap
-from app.web import access, docs, errors, metrics
+from app.web import access, docs, errors, headers, metrics, overload
 from app.web.openapi import api
 from app.web.schemas import Schemas
 
@@ -53,7 +53,12 @@ def create_app(overrides=None):
         app.add_url_rule("/metrics", "metrics", metrics.view, provide_automatic_options=False)
     app.register_error_handler(Exception, errors.handle)
     app.before_request(access.start_request)
+    # Before the body is read or anyone authenticated: a stale request costs the worker next to nothing.
+    app.before_request(overload.shed_stale)
+    app.before_request(overload.guard_client)
+    app.teardown_request(overload.release_client)
     app.after_request(observe)
+    app.after_request(headers.protected)
     for group in cli.GROUPS:
         app.cli.add_command(group)
     return app

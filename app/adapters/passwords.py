@@ -6,9 +6,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.domain.exceptions import ClientGone
+
+# Whether the caller of the work in hand still waits for its answer. The web layer sets a check for each request it
+# serves (app.web.overload); elsewhere (commands, tests, benchmarks) nobody can go away, and the default says so.
+client_waiting: ContextVar[Callable[[], bool]] = ContextVar("client_waiting", default=lambda: True)
+
+
+def _nobody_gone() -> None:
+    """Stop before argon2's tens of milliseconds of CPU when the caller has gone: under overload, the work for callers
+    that gave up would crowd out the work for those still waiting."""
+    if not client_waiting.get()():
+        raise ClientGone()
 
 
 class VerificationCache:
@@ -64,11 +78,15 @@ class Hasher:
         self._cache = cache or VerificationCache(seconds=0, max_entries=0)
 
     def hash(self, password: str) -> str:
-        """Return the PHC string of a new argon2id hash of password."""
+        """Return the PHC string of a new argon2id hash of password; raise ClientGone if the caller has gone."""
+        _nobody_gone()
         return self._argon2.hash(password)
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
-        """Tell whether password matches stored_hash, by a full verification; with no hash, spend the same and say no."""
+        """Tell whether password matches stored_hash, by a full verification; with no hash, spend the same and say no.
+
+        Raises ClientGone, before verifying, if the caller has gone."""
+        _nobody_gone()
         try:
             return self._argon2.verify(stored_hash or self._dummy_hash, password) and stored_hash is not None
         except (VerificationError, InvalidHashError):

@@ -37,6 +37,10 @@ class IdempotencyKeyInFlight(Exception):
     """The first request with this Idempotency-Key is still running."""
 
 
+class ClientGone(Exception):
+    """The caller closed its connection before the request's costly work began: nobody will read the answer."""
+
+
 class ResellerExists(Exception):
     """A reseller with this name already exists."""
 

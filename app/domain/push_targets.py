@@ -22,11 +22,25 @@ CREDENTIALS = "data.url must not carry a user name or password"
 INSIDE = "data.url must not point at localhost or a private, loopback or reserved address"
 
 # Names that reach the machine itself or its own links without asking DNS: a stock Debian or Docker /etc/hosts,
-# and what systemd's nss-myhostname answers on the hosts that have it.
+# and what systemd's nss-myhostname answers on the hosts that have it. Then the names under which cloud platforms
+# serve a VM its instance metadata (the credentials of the machine's role among them), answered inside the VM only:
+# - Google documents metadata.google.internal (cloud.google.com/compute/docs/metadata/querying-metadata and
+#   .../compute/docs/storing-retrieving-metadata); its guests also resolve the bare `metadata` (their resolver
+#   searches google.internal) and metadata.goog, a name under Google's own TLD that SSRF filters list beside it.
+# - AWS documents the addresses (169.254.169.254, and fd00:ec2::254 on Nitro: docs.aws.amazon.com/AWSEC2/latest/
+#   UserGuide/instancedata-dynamic-data-retrieval.html), refused as addresses below; the VPC's resolver also answers
+#   instance-data (instance-data.ec2.internal in us-east-1) with the first, a name older tools and SDKs still call.
+# - Azure, Oracle Cloud and Alibaba Cloud document addresses only (169.254.169.254, 100.100.100.200).
 INSIDE_NAMES = frozenset({
     "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix",
     "ip6-allnodes", "ip6-allrouters", "_gateway", "_outbound",
+    "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal",
 })
+# Zones that are never the public Internet's, each name under them (and the zone itself) refused: localhost's
+# (RFC 6761), the private-use top-level domain IANA reserved in 2024 (internal: ICANN's SAC113 process; the clouds'
+# own names live there, compute.internal, ec2.internal, google.internal), multicast DNS (local, RFC 6762, answered
+# by any machine on the link), and home networks (home.arpa, RFC 8375).
+INSIDE_ZONES = ("localhost", "localhost.localdomain", "internal", "local", "home.arpa")
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Blocks Python's tables (3.11) count as global that no push target lives in: IETF protocol assignments (anycast
 # service addresses and the dummy address among them) and the IPv6 documentation block of 2024 (RFC 9637).
@@ -87,7 +101,7 @@ def is_internal_host(host: str) -> bool:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         name = host.removesuffix(".")
-        return name in INSIDE_NAMES or name.endswith((".localhost", ".localhost.localdomain"))
+        return name in INSIDE_NAMES or any(name == zone or name.endswith("." + zone) for zone in INSIDE_ZONES)
     return is_internal_address(address)
 
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from app.domain.exceptions import (
     ApiKeyNotFound,
     AuthenticationFailed,
+    ClientGone,
     CustomerExists,
     CustomerNotFound,
     DatabaseNotReady,
@@ -53,6 +54,9 @@ UNKNOWN_OUTCOME_LABELS = ("TransientTransactionError", "UnknownTransactionCommit
 
 MALFORMED = "the request is malformed: {name}"
 INTERNAL_ERROR_MESSAGE = "internal error"
+DATABASE_UNAVAILABLE_MESSAGE = "database unavailable, try again later"
+DATABASE_NOT_READY_MESSAGE = "the database is not ready (a unique index is missing), try again later"
+GONE_MESSAGE = "the connection was closed before the request was served; try again"
 HTTP_MESSAGES = {
     404: "no such endpoint: {method} {path}",
     405: "method {method} is not allowed on {path}",
@@ -93,15 +97,17 @@ def handle(error):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:
         return error_response(*DOMAIN_ERRORS[type(error)], headers=retry_after(error))
+    if isinstance(error, ClientGone):
+        return client_gone()
     if isinstance(error, DatabaseNotReady):
         log.error("a unique index the service relies on is missing: %s; run db upgrade", error)
-        return unavailable("the database is not ready (a unique index is missing), try again later")
+        return unavailable(DATABASE_NOT_READY_MESSAGE)
     if isinstance(error, NotYetDurable):
         log.warning("what a replay or a conflict would report is not yet durable")
         return unavailable("the outcome is not known yet, try again later")
     if is_database_unavailable(error):
         log.warning("database unavailable or outcome unknown: %s", type(error).__name__)
-        return unavailable("database unavailable, try again later")
+        return unavailable(DATABASE_UNAVAILABLE_MESSAGE)
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return http_error(error)
     log.exception("internal error on %s %s", request.method, request.path)
@@ -111,6 +117,17 @@ def handle(error):
 def unavailable(message):
     """Answer status 98 (HTTP 503) with Retry-After: the caller retries, with its Idempotency-Key if it has one."""
     return error_response(DATABASE_UNAVAILABLE, 503, message,
+                          {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
+
+
+def client_gone():
+    """A request stopped before its argon2 work because its caller had closed the connection (app.web.overload):
+    logged and counted apart; should anyone read the answer after all (a client that closed only its sending side),
+    it says to try again."""
+    g.overloaded = "client gone"
+    events.info("client gone before the work", extra={"requestId": g.get("request_id"), "path": request.path[:128],
+                                                       "client": request.remote_addr})
+    return error_response(DATABASE_UNAVAILABLE, 503, GONE_MESSAGE,
                           {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
 
 

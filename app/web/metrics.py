@@ -1,7 +1,7 @@
 """Prometheus metrics, summed across gunicorn's workers through prometheus_client's multiprocess mode."""
 import os
 
-from flask import request
+from flask import g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -10,7 +10,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
-    start_http_server,
 )
 
 from app.domain.exceptions import AuthenticationFailed, TooManyFailures
@@ -30,6 +29,11 @@ DATABASE_ERRORS = Counter("provisioning_database_errors", "Requests answered 503
 VERIFICATION_CACHE = Counter(
     "provisioning_verification_cache_lookups", "Reseller password checks, by whether the cache answered", ["result"]
 )
+SHED = Counter("provisioning_shed", "Requests answered 503 at once: they had waited longer than STALE_REQUEST_MS")
+CLIENTS_GONE = Counter("provisioning_clients_gone",
+                       "Requests stopped before an argon2 hash or verification: their client had closed the connection")
+# Why an answer was given without the request's work (app.web.overload): counted apart from the database's 503s.
+OVERLOADED = {"shed": SHED, "client gone": CLIENTS_GONE}
 
 
 COUNTED_STATUSES = {
@@ -66,9 +70,14 @@ def record_cache_lookup(hit):
 def record_request(response, status, seconds):
     """Count a request and its latency under its route (never the raw path, which any caller can vary)."""
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-    REQUESTS.labels(endpoint, str(response.status_code), str(status)).inc()
+    record(endpoint, response.status_code, status, seconds, g.get("overloaded"))
+
+
+def record(endpoint, code, status, seconds, overloaded=None):
+    """Count an answer under its endpoint, HTTP code and contract status, and the condition it reports."""
+    REQUESTS.labels(endpoint, str(code), str(status)).inc()
     LATENCY.labels(endpoint).observe(seconds)
-    counted = COUNTED_STATUSES.get(status)
+    counted = OVERLOADED[overloaded] if overloaded else COUNTED_STATUSES.get(status)
     if counted:
         counted.inc()
 
@@ -76,8 +85,3 @@ def record_request(response, status, seconds):
 def forget_process(pid):
     """Drop a dead worker's live gauges from the multiprocess files (its counters stay summed)."""
     multiprocess.mark_process_dead(pid)
-
-
-def serve_separately(host, port):
-    """Serve the scrape on a port of its own, from gunicorn's master."""
-    start_http_server(port, addr=host, registry=registry())

@@ -210,15 +210,18 @@ def contract_document() -> dict:
     return spec.to_dict()
 
 
+# Behind the shipped proxy, a request that waited too long for a worker is answered so too (app.web.overload).
+UNAVAILABLE = "database unavailable, or the request waited too long for the service (status 98)"
+
+
 def operation(endpoint: Endpoint, contents) -> dict:
     """An endpoint's operation: its body, its success answers and its errors."""
     described: dict[str, object] = {"operationId": endpoint.operation_id, "tags": [endpoint.tag],
                                     "summary": endpoint.summary, "description": endpoint.description}
     successes = success_responses(endpoint.answers)
     if endpoint.request is None:
-        described["responses"] = {**successes, "503": error(errors.DATABASE_UNAVAILABLE,
-                                                            "database unavailable (status 98)", DATABASE_UNAVAILABLE,
-                                                            RETRY_AFTER)}
+        described["responses"] = {**successes, "503": error(errors.DATABASE_UNAVAILABLE, UNAVAILABLE,
+                                                            DATABASE_UNAVAILABLE, RETRY_AFTER)}
         return described
     described["requestBody"] = {"content": contents[endpoint.request], "required": True}
     described["responses"] = {**successes, **error_responses(endpoint.errors)}
@@ -272,7 +275,7 @@ def error_responses(conditions):
               ["unsupported Content-Type 'text/plain': send application/x-www-form-urlencoded, multipart/form-data or "
                "application/json"]),
         500: ([errors.INTERNAL_ERROR], ["internal error (status 99)"], ["internal error"]),
-        503: ([errors.DATABASE_UNAVAILABLE], ["database unavailable (status 98)"], [DATABASE_UNAVAILABLE]),
+        503: ([errors.DATABASE_UNAVAILABLE], [UNAVAILABLE], [DATABASE_UNAVAILABLE]),
     }
     for condition in conditions:
         status, code, message = errors.DOMAIN_ERRORS[condition]

@@ -29,8 +29,10 @@ def error_answer(code: int, reason: str, client: str) -> bytes:
     access_log.info("refused before the service read it: %s %s", code, reason, extra={
         "requestId": request_id, "httpStatus": code, "status": body["status"], "client": client})
     content = json.dumps(body).encode()
+    # The headers every JSON answer of the service carries (app.web.headers), written out here: no Flask answers this.
     head = (f"HTTP/1.1 {code} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(content)}\r\nX-Request-ID: {request_id}\r\n\r\n")
+            f"Content-Length: {len(content)}\r\nX-Request-ID: {request_id}\r\n"
+            "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n\r\n")
     return head.encode("latin-1") + content
 
 

@@ -28,6 +28,9 @@ INTERNAL = [
     "http://[fc00::1]/", "http://[fd12:3456::1]/", "http://[ff02::1]/", "http://[::ffff:127.0.0.1]/",
     "http://[::ffff:7f00:1]/", "http://[::ffff:10.0.0.1]/", "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",
     "http://127\u30020\u30020\u30021/", "http://1\u00ad27.0.0.1/", "http://[2002:7f00:1::]/", "http://[2002:a00:1::]/",
+    "http://metadata.google.internal/computeMetadata/v1/", "http://metadata/computeMetadata/v1/", "http://metadata.goog/",
+    "http://instance-data/latest/meta-data/", "http://instance-data.ec2.internal/", "http://build.corp.internal/",
+    "http://printer.local/", "http://nas.home.arpa/",
 ]
 
 

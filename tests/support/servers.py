@@ -1,4 +1,5 @@
-"""gunicorn as `make run` starts it (gunicorn.conf.py), for the tests that need real processes and sockets."""
+"""gunicorn as `make run` starts it (gunicorn.conf.py), and nginx as deploy/nginx configures it, for the tests that need
+real processes and sockets."""
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from scripts.embedded_db import answers, free_port
+from scripts.local_nginx import TEMPLATE, LocalNginx, template_defaults  # noqa: F401 (for the tests)
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -60,6 +62,7 @@ class Gunicorn:
 
     def __init__(self, **settings):
         self.port = free_port()
+        self.health_port = settings.get("HEALTH_PORT")
         self.env = environment(**{"PORT": self.port, "WEB_CONCURRENCY": 2, **settings})
 
     def __enter__(self):
@@ -67,7 +70,7 @@ class Gunicorn:
         self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                         cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 30
-        while not answers("127.0.0.1", self.port):
+        while not (answers("127.0.0.1", self.port) and (not self.health_port or answers("127.0.0.1", self.health_port))):
             assert self.process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.1)
         return self
@@ -99,3 +102,23 @@ def call(url, params=None, headers=None):
             return response.status, response.read().decode(), response.headers
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), error.headers
+
+
+class Nginx(LocalNginx):
+    """The shipped nginx site on loopback (scripts.local_nginx) as a context manager; Debian's nginx, which CI installs."""
+
+    def __init__(self, folder, upstream_port, health_port=None, **values):
+        super().__init__(nginx_binary(), folder, upstream_port, health_port, **values)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except RuntimeError as error:
+            pytest.fail(str(error))
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def nginx_binary():
+    return tool("nginx", "apt-get install nginx")

@@ -61,6 +61,34 @@ def test_the_compose_stack_reaches_the_service_only_through_the_shipped_nginx():
     assert services["provisioning"]["environment"]["TRUSTED_PROXIES"] == "1"
 
 
+def test_the_compose_stack_serves_metrics_on_a_port_of_their_own_never_through_nginx():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    service = services["provisioning"]
+    metrics_port = service["environment"]["METRICS_PORT"]
+    assert metrics_port and metrics_port != "8080"
+    assert metrics_port in service["expose"] and "ports" not in service
+    # nginx answers everything outside /services/rest/ itself (tests/system/test_proxy.py), /metrics included.
+    assert "location /services/rest/ {" in servers.TEMPLATE.read_text()
+    assert services["nginx"]["ports"] == ["8080:8080"]
+
+
+def test_health_in_the_compose_stack_is_answered_by_gunicorns_master_for_nginx_and_the_health_check():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    service = services["provisioning"]
+    health_port = service["environment"]["HEALTH_PORT"]
+    assert health_port in service["expose"]
+    assert services["nginx"]["environment"]["HEALTH_UPSTREAM"] == f"provisioning:{health_port}"
+    assert f"127.0.0.1:{health_port}/services/rest/health" in " ".join(service["healthcheck"]["test"])
+
+
+def test_the_compose_stack_gives_nginx_the_rate_limit_defaults_the_template_states():
+    environment = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["nginx"]["environment"]
+    defaults = servers.template_defaults()
+    assert set(defaults) == {"RATE_PER_ADDRESS", "BURST_PER_ADDRESS"}
+    assert {name: environment[name] for name in defaults} == {name: f"${{{name}:-{value}}}" for name, value in
+                                                              defaults.items()}
+
+
 def test_the_image_runs_gunicorn_as_a_non_root_user_in_production_mode_with_a_healthcheck():
     dockerfile = (ROOT / "Dockerfile").read_text()
     instructions = [line.split(None, 1) for line in dockerfile.splitlines() if line and not line.startswith(("#", " "))]

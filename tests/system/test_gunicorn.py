@@ -60,6 +60,34 @@ def test_sigterm_lets_a_request_in_flight_finish(database_uri, make_reseller, db
     assert answer["result"][0] == 201
 
 
+def test_health_is_answered_by_the_master_on_its_port_while_every_worker_is_busy(database_uri, make_reseller, db):
+    make_reseller()
+    slow = {"WEB_CONCURRENCY": 1, "ARGON2_TIME_COST": 300, "ARGON2_MEMORY_KIB": 19456, "VERIFY_CACHE_SECONDS": 0}
+    with Gunicorn(MONGODB_URI=database_uri, HEALTH_PORT=free_port(), LOG_FORMAT="json", **slow) as server:
+        answer = {}
+        params = {**RESELLER, "customer": "slow", "username": "slow", "password": "p", "applyFreeCredits": "false"}
+        request = threading.Thread(target=lambda: answer.update(result=call(server.url("/services/rest/customer-user/create"), params)))
+        request.start()
+        # The only worker has the request once it has authenticated the reseller (and noted the client it came
+        # from); hashing the new user's password then takes seconds.
+        eventually(lambda: db.reseller_known_clients.count_documents({}) >= 1, 60, "the worker did not take the request")
+        code, body, headers = call(server.url("/services/rest/health", server.health_port),
+                                   headers={"X-Request-ID": "health-1"})
+        busy = request.is_alive()
+        refused = [call(server.url(path, server.health_port), data) for path, data in (("/nowhere", None),
+                                                                                       ("/services/rest/health", {}))]
+        request.join(timeout=120)
+    assert busy, "the worker was not busy while health answered"
+    assert (code, json.loads(body)) == (200, {"status": 0, "database": "up"})
+    assert (headers["X-Request-ID"], headers["X-Content-Type-Options"], headers["Cache-Control"]) == (
+        "health-1", "nosniff", "no-store")
+    assert [(code, json.loads(body)["status"]) for code, body, _ in refused] == [(404, 1), (405, 1)]
+    [line] = [json.loads(line) for line in server.output.splitlines() if '"health-1"' in line]
+    assert (line["logger"], line["path"], line["httpStatus"], line["status"]) == (
+        "app.access", "/services/rest/health", 200, 0)
+    assert answer["result"][0] == 201
+
+
 @pytest.mark.parametrize(
     "settings, variable",
     [
@@ -89,13 +117,15 @@ def test_with_the_database_down_every_endpoint_answers_503_in_time_and_recovers_
               "customerId": "5a4e96a030046095c7ef280f", "email": "a@b.com", "phoneNumber": "1"}
     paths = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
     try:
-        with Gunicorn(MONGODB_URI=uri, MONGODB_TIMEOUT_MS=1000) as server:
+        with Gunicorn(MONGODB_URI=uri, MONGODB_TIMEOUT_MS=1000, HEALTH_PORT=free_port()) as server:
+            master_health = server.url("/services/rest/health", server.health_port)
             assert call(server.url("/services/rest/health"))[0] == 200
+            assert call(master_health)[0] == 200
             database.crash()
-            for path in [*paths, "/services/rest/health"]:
+            for url in [*map(server.url, paths), server.url("/services/rest/health"), master_health]:
                 started = time.monotonic()
-                code, body, headers = call(server.url(path), None if path.endswith("health") else params)
-                assert (code, json.loads(body)["status"]) == (503, 98), path
+                code, body, headers = call(url, None if url.endswith("health") else params)
+                assert (code, json.loads(body)["status"]) == (503, 98), url
                 assert int(headers["Retry-After"]) > 0
                 assert time.monotonic() - started < 5, "answered later than the configured timeout allows"
             database.start()
@@ -104,6 +134,7 @@ def test_with_the_database_down_every_endpoint_answers_503_in_time_and_recovers_
             eventually(lambda: all(call(server.url(paths[0]), params)[0] == 401 for _ in range(8)), 30,
                        "the service did not recover by itself")
             assert call(server.url("/services/rest/health"))[0] == 200
+            eventually(lambda: call(master_health)[0] == 200, 30, "the master's health did not recover")
         assert "Traceback" not in server.output
     finally:
         database.stop()
@@ -139,6 +170,7 @@ def test_what_gunicorn_refuses_before_the_app_is_answered_in_the_contracts_json(
             head, body = raw_answer(server.port, request)
             assert head[0] == f"HTTP/1.1 {code} {reasons[code]}", head
             assert "Content-Type: application/json" in head
+            assert {"X-Content-Type-Options: nosniff", "Cache-Control: no-store"} <= set(head)
             answer = json.loads(body)
             assert (answer["status"], answer["errors"]) == (1, {}) and answer["message"].startswith("the request")
             assert f"X-Request-ID: {answer['requestId']}" in head
@@ -156,3 +188,19 @@ def test_index_drift_found_at_start_is_logged_and_the_service_still_starts(spare
         eventually(lambda: "database drift" in server.output_so_far(), 30, "the drift was not logged")
     [line] = [line for line in server.output.splitlines() if "database drift" in line]
     assert "auth_failures" in line and "expireAfterSeconds" in line and "db upgrade" in line
+
+
+def test_the_masters_health_answers_503_while_a_unique_index_is_missing(spare_database):
+    uri = spare_database()
+    with Gunicorn(MONGODB_URI=uri, HEALTH_PORT=free_port(), LOG_FORMAT="json") as server:
+        health = server.url("/services/rest/health", server.health_port)
+        assert call(health)[0] == 200
+        with MongoClient(uri) as admin:
+            database = admin.get_default_database()
+            database.customers.drop_index("nameKey_1")
+            eventually(lambda: call(health)[0] == 503, 15, "the master's health did not notice")
+            code, body, _ = call(health)
+            assert json.loads(body)["status"] == 98 and "unique index" in json.loads(body)["message"]
+            upgrade(database)
+        eventually(lambda: call(health)[0] == 200, 15, "the master's health did not come back")
+        eventually(lambda: "customers.nameKey_1" in server.output_so_far(), 10, "the missing index was not logged")

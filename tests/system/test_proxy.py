@@ -2,21 +2,19 @@
 import contextlib
 import http.client
 import json
-import os
 import re
 import socket
-import subprocess
+import threading
 import time
-import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import config
-from scripts.embedded_db import answers, free_port
-from tests.support.servers import ROOT, Gunicorn, eventually, raw_answer, tool
+from scripts.embedded_db import free_port
+from tests.support.servers import Gunicorn, Nginx, eventually, raw_answer, template_defaults
 
-TEMPLATE = ROOT / "deploy" / "nginx" / "templates" / "default.conf.template"
 HEALTH = "/services/rest/health"
 CREATE = "/services/rest/customer/create"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -27,98 +25,20 @@ SLOW_CLIENTS = 32
 SLOW_REQUEST = (f"POST {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                 "Content-Length: 1000\r\n\r\nname=").encode() + b"x" * 495
 
-# What the nginx image's own nginx.conf provides around the rendered site, with every path in the test's folder, and
-# a status page of the test's own to see the requests nginx holds.
-MAIN_CONFIG = """\
-daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log stderr warn;
-{user}
-events {{}}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {folder}/default.conf;
-    server {{
-        listen 127.0.0.1:{status_port};
-        location / {{
-            stub_status;
-        }}
-    }}
-}}
-"""
-
-
-def nginx_binary():
-    return tool("nginx", "apt-get install nginx")
-
-
-def rendered(template, **values):
-    """The template as the nginx image renders it: each ${NAME} given a value replaced by it, the rest left alone."""
-    return re.sub(r"\$\{(\w+)\}", lambda match: values.get(match.group(1), match.group(0)), template)
-
-
-class Nginx:
-    """nginx in the foreground with the shipped site on a port of its own, passing to upstream_port on loopback;
-    everything it writes stays in folder."""
-
-    def __init__(self, folder, upstream_port):
-        self.folder = folder
-        self.upstream_port = upstream_port
-        self.port = free_port()
-        self.status_port = free_port()
-
-    def __enter__(self):
-        binary = nginx_binary()
-        # The resolver is never asked: UPSTREAM is an address.
-        site = rendered(TEMPLATE.read_text(), LISTEN=f"127.0.0.1:{self.port}",
-                        UPSTREAM=f"127.0.0.1:{self.upstream_port}", NGINX_LOCAL_RESOLVERS="127.0.0.1")
-        (self.folder / "default.conf").write_text(site)
-        # Workers of a master started by root become nobody, who may not enter pytest's folders.
-        user = "user root;" if os.geteuid() == 0 else ""
-        (self.folder / "nginx.conf").write_text(
-            MAIN_CONFIG.format(folder=self.folder, user=user, status_port=self.status_port))
-        self.log_path = self.folder / "nginx.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [binary, "-p", f"{self.folder}/", "-c", str(self.folder / "nginx.conf"), "-e", "stderr"],
-                stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while not (answers("127.0.0.1", self.port) and answers("127.0.0.1", self.status_port)):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                self.process.wait()
-                pytest.fail(f"nginx did not start: {self.log()}")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-    def log(self):
-        return self.log_path.read_text()
-
-    def writing(self):
-        """The requests nginx has read the head of and not answered yet, its status page's own included."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.status_port}/", timeout=10) as response:
-            return int(re.search(rb"Writing: (\d+)", response.read()).group(1))
+# The headers every answer nginx gives itself carries, as the service's own JSON answers do.
+OWN_ANSWER_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 @pytest.fixture(scope="module")
 def service(database_uri):
-    with Gunicorn(MONGODB_URI=database_uri, TRUSTED_PROXIES=1, WEB_CONCURRENCY=4, LOG_FORMAT="json") as server:
+    with Gunicorn(MONGODB_URI=database_uri, TRUSTED_PROXIES=1, WEB_CONCURRENCY=4, LOG_FORMAT="json",
+                  HEALTH_PORT=free_port()) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def proxy(service, tmp_path_factory):
-    with Nginx(tmp_path_factory.mktemp("nginx"), service.port) as nginx:
+    with Nginx(tmp_path_factory.mktemp("nginx"), service.port, service.health_port) as nginx:
         assert request(nginx.port, "GET", HEALTH)[0] == 200, nginx.log()
         yield nginx
 
@@ -171,6 +91,7 @@ def test_nginx_refuses_a_body_over_the_service_limit_with_413_in_the_contract_sh
     assert code == 413 and headers["Content-Type"] == "application/json"
     assert answer == {"status": 1, "message": f"the request body is larger than {LIMIT} bytes", "errors": {},
                       "requestId": headers["X-Request-ID"]}
+    assert {name: headers[name] for name in OWN_ANSWER_HEADERS} == OWN_ANSWER_HEADERS
     assert NGINX_REQUEST_ID.fullmatch(answer["requestId"])
 
 
@@ -205,6 +126,7 @@ def test_the_service_sees_the_address_the_client_connected_from(service, proxy, 
 def test_what_nginx_cannot_read_is_answered_in_the_contract_shape(proxy, raw, code):
     lines, body = raw_answer(proxy.port, raw)
     assert lines[0].startswith(f"HTTP/1.1 {code} ") and "Content-Type: application/json" in lines
+    assert {f"{name}: {value}" for name, value in OWN_ANSWER_HEADERS.items()} <= set(lines)
     answer = json.loads(body)
     assert answer["status"] == 1 and f"X-Request-ID: {answer['requestId']}" in lines
 
@@ -219,3 +141,103 @@ def test_with_the_service_down_nginx_answers_503_status_98_with_retry_after(tmp_
     assert code == 503 and headers["Content-Type"] == "application/json"
     assert answer == {"status": 98, "message": "service unavailable, try again later", "requestId": headers["X-Request-ID"]}
     assert int(headers["Retry-After"]) > 0
+    assert {name: headers[name] for name in OWN_ANSWER_HEADERS} == OWN_ANSWER_HEADERS
+
+
+@pytest.mark.parametrize("method, path, body, cache", [
+    ("POST", CREATE, b"name=x", ["no-store"]), ("GET", HEALTH, None, ["no-store"]),
+    ("GET", "/services/rest/openapi.json", None, None),
+], ids=["error", "health", "document"])
+def test_the_services_own_answers_pass_with_their_headers_once(proxy, method, path, body, cache):
+    _, headers, _ = request(proxy.port, method, path, body, FORM if body else None)
+    assert headers.get_all("X-Content-Type-Options") == ["nosniff"]
+    assert headers.get_all("Cache-Control") == cache
+
+
+OUTSIDE_THE_API = ["/metrics", "/", "/favicon.ico", "/services/rest", "/services/restful/metrics",
+                   "/services/rest/../../metrics", "/services/rest/%2e%2e/%2e%2e/metrics", "/errors/malformed"]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_API)
+def test_metrics_and_all_else_outside_the_api_are_404_from_nginx_itself(service, proxy, path):
+    request_id = uuid.uuid4().hex
+    code, headers, answer = request(proxy.port, "GET", path, headers={"X-Request-ID": request_id})
+    assert (code, headers["Content-Type"]) == (404, "application/json")
+    assert answer == {"status": 1, "message": "no such endpoint", "errors": {}, "requestId": headers["X-Request-ID"]}
+    assert {name: headers[name] for name in OWN_ANSWER_HEADERS} == OWN_ANSWER_HEADERS
+    # The service serves GET /metrics on this port (no METRICS_PORT here): nginx never passed the request on.
+    assert call_service_metrics(service) == 200
+    assert request_id not in service.output_so_far()
+
+
+def call_service_metrics(service):
+    connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    try:
+        connection.request("GET", "/metrics")
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_request_start_sent_by_a_client_is_replaced_by_nginx_own(proxy):
+    """A client cannot have its request shed (or spared) by its own X-Request-Start: nginx sets the header."""
+    code, _, answer = request(proxy.port, "POST", CREATE, b"resellerName=x&resellerPassword=y&name=z",
+                              {**FORM, "X-Request-Start": "t=1000000000.000"})
+    assert (code, answer["status"]) == (401, 2)
+
+
+def test_a_burst_the_template_allows_from_one_address_passes_at_once(proxy):
+    burst = int(template_defaults()["BURST_PER_ADDRESS"])
+    with ThreadPoolExecutor(burst + 1) as pool:
+        codes = list(pool.map(lambda _: request(proxy.port, "GET", "/services/rest/openapi.json",
+                                                source="127.0.0.4")[0], range(burst + 1)))
+    assert codes == [200] * (burst + 1)
+
+
+# Lower than the template's defaults, so that however slowly this machine sends, one address's requests outrun them.
+LOW_RATE = {"RATE_PER_ADDRESS": 5, "BURST_PER_ADDRESS": 10}
+GUESSES = 150
+
+
+@pytest.fixture(scope="module")
+def limited_proxy(service, tmp_path_factory):
+    with Nginx(tmp_path_factory.mktemp("nginx-limited"), service.port, service.health_port, **LOW_RATE) as nginx:
+        yield nginx
+
+
+def test_one_address_guessing_at_many_names_is_held_to_its_rate_with_429_status_6(service, limited_proxy):
+    marker = uuid.uuid4().hex[:12]
+
+    def guess(number):
+        body = f"resellerName=guess-{number}&resellerPassword=guess&name=x".encode()
+        return request(limited_proxy.port, "POST", CREATE, body,
+                       {**FORM, "X-Request-ID": f"{marker}-{number}"}, source="127.0.0.3")
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(guess, range(GUESSES)))
+    refused = [(headers, answer) for code, headers, answer in answers if code == 429]
+    passed = [answer for code, _, answer in answers if code != 429]
+    assert len(refused) > GUESSES // 2, f"only {len(refused)} of {GUESSES} refused"
+    for headers, answer in refused:
+        assert answer == {"status": 6, "message": "too many requests from this address; try again later",
+                          "requestId": headers["X-Request-ID"]}
+        assert int(headers["Retry-After"]) >= 1
+        assert {name: headers[name] for name in OWN_ANSWER_HEADERS} == OWN_ANSWER_HEADERS
+    assert all(answer["status"] == 2 for answer in passed)
+    # The service saw the ones that passed, and only those.
+    eventually(lambda: service.output_so_far().count(f'"requestId": "{marker}-') == len(passed), 30,
+               "the service did not log the requests that passed")
+
+
+def test_health_is_never_rate_limited(limited_proxy):
+    codes = []
+    lock = threading.Lock()
+
+    def check(_):
+        code = request(limited_proxy.port, "GET", HEALTH, source="127.0.0.5")[0]
+        with lock:
+            codes.append(code)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(check, range(100)))
+    assert codes == [200] * 100

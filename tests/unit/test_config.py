@@ -64,10 +64,16 @@ def test_the_readme_lists_every_variable_with_its_default():
     with open(Path(__file__).parent.parent.parent / "README.md", encoding="utf-8") as readme:
         text = readme.read()
     for name, (default, _, _) in config.VARIABLES.items():
-        shown = {"WEB_CONCURRENCY": "twice the usable CPUs", "METRICS_PORT": "none"}
+        shown = {"WEB_CONCURRENCY": "twice the usable CPUs", "METRICS_PORT": "none", "HEALTH_PORT": "none"}
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} has no row in README.md's table"
         assert row.split("|")[2].strip().strip("`") == shown.get(name, default), name
+
+
+@pytest.mark.parametrize("ports", [{"PORT": "8080", "HEALTH_PORT": "8080"}, {"METRICS_PORT": "9100", "HEALTH_PORT": "9100"}])
+def test_the_service_health_and_metrics_ports_must_differ(ports):
+    with pytest.raises(config.ConfigurationInvalid, match="must differ"):
+        config.from_environment(ports)
 
 
 def test_a_per_address_limit_above_the_per_reseller_limit_is_refused():

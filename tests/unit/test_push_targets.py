@@ -138,6 +138,12 @@ INSIDE_SPELLINGS = [
     "http://localhost.localdomain/", "http://LOCALHOST.LOCALDOMAIN./", "http://x.localhost.localdomain/",
     "http://ip6-localhost/", "http://IP6-LOCALHOST./", "http://ip6-loopback/", "http://ip6-localnet/",
     "http://ip6-mcastprefix/", "http://ip6-allnodes/", "http://ip6-allrouters/", "http://_gateway/", "http://_outbound/",
+    # names cloud platforms serve instance metadata under, and zones that are never the public Internet's
+    "http://metadata.google.internal/computeMetadata/v1/", "http://METADATA.GOOGLE.INTERNAL./", "http://metadata/",
+    "http://Metadata./", "http://metadata.goog/", "http://instance-data/latest/meta-data/", "http://instance-data./",
+    "http://instance-data.ec2.internal/", "http://ip-10-0-0-1.ec2.internal/", "http://vm.c.project.internal/",
+    "http://internal/", "http://x.INTERNAL./", "http://printer.local/", "http://local./", "http://nas.home.arpa/",
+    "http://home.arpa/", "http://a.b.Home.Arpa./",
     # IPv6: loopback, unspecified, link-local, unique-local, site-local, multicast, documentation, discard
     "http://[::1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::1]:8080/", "http://[::]/", "http://[fe80::1]/",
     "http://[FE80::1]/", "http://[fc00::1]/", "http://[fd12:3456::1]/", "http://[fec0::1]/", "http://[ff02::1]/",
@@ -146,6 +152,8 @@ INSIDE_SPELLINGS = [
     "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://[::FFFF:169.254.169.254]/",
     "http://[0:0:0:0:0:ffff:10.0.0.1]/", "http://[::ffff:0.0.0.0]/", "http://[::127.0.0.1]/", "http://[::7f00:1]/",
     "http://[2002:7f00:1::]/", "http://[2002:a9fe:a9fe::1]/", "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+    # the clouds' metadata services over IPv6 (AWS Nitro, Google), unique-local addresses
+    "http://[fd00:ec2::254]/latest/meta-data/", "http://[fd20:ce::254]/",
     "http://[64:ff9b::127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b:1::a00:1]/",
 ]
 
@@ -159,7 +167,9 @@ PUBLIC = [
     "https://push.example.com/mo", "http://93.184.215.14:8080/x", "http://[2606:4700::1]/",
     f"http://{'a' * 63}.example.com/", f"http://{'a.' * 124}com./",
     "http://127.0.0.1.example.com/", "http://localhost-push.example.com/", "http://localhost.example.com/",
-    "http://mylocalhost/", "http://ip6-localhost.example/", "HTTPS://PUSH.EXAMPLE.COM/MO", "https://Push.Example.Com./mo",
+    "http://mylocalhost/", "http://ip6-localhost.example/", "http://metadata.example.com/", "http://metadata-push.example/",
+    "http://instance-data.example.com/", "http://internal.example.com/", "http://push.internalx/", "http://local.example/",
+    "http://push.localnet.example/", "http://home.arpa.example.com/", "http://push.arpa/", "HTTPS://PUSH.EXAMPLE.COM/MO", "https://Push.Example.Com./mo",
     "https://push.example.com:8443/mo", "https://push.example.com:443/", "http://push.example.com:65535/",
     "http://push.example.com:/", "https://push.example.com?x", "https://push.example.com#x",
     "https://push.example.com/mo%20x?a=%2F&b=%00#%41", "https://push.example.com/%2e%2e/%2F127.0.0.1",
