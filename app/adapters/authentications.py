@@ -60,11 +60,11 @@ class MongoAuthentications:
     def note_known_client(self, reseller_id: ObjectId, client: str, at: datetime) -> None:
         """Record that client authenticated as this reseller (at most hourly per pair and process)."""
         pair = (reseller_id, client)
-        if not self._notes.due(pair):
+        if not self._notes.due(pair, at):
             return
         self._c.known_clients.update_one({"resellerId": reseller_id, "client": client}, {"$set": {"at": at}},
                                          upsert=True)
-        self._notes.noted(pair)
+        self._notes.noted(pair, at)
 
     def is_known_client(self, reseller_id: ObjectId, client: str, since: datetime) -> bool:
         """Tell whether client authenticated as this reseller since then."""

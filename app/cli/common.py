@@ -37,9 +37,9 @@ def tools() -> Provisioning:
     return root.meta["provisioning"]
 
 
-def command(group, name=None):
+def command(group, name=None, **settings):
     """A subcommand of group, run within a unit of work (passed as uow), whose expected failures end in one
-    clear line and exit status 1."""
+    clear line and exit status 1; settings are click's command settings."""
 
     def decorate(function):
         @functools.wraps(function)
@@ -54,7 +54,7 @@ def command(group, name=None):
             except (ConnectionFailure, ExecutionTimeout):
                 raise click.ClickException("the database is unavailable (see MONGODB_URI)") from None
 
-        return group.command(name)(run)
+        return group.command(name, **settings)(run)
 
     return decorate
 

@@ -87,7 +87,8 @@ def resume_customer(name_or_id, uow):
     click.echo(f"resumed customer {set_active(name_or_id, True, uow).name}")
 
 
-@command(customer, name="credit")
+# A negative AMOUNT is an argument, not an unknown option (click's documented way: ignore_unknown_options).
+@command(customer, name="credit", context_settings={"ignore_unknown_options": True})
 @click.argument("name_or_id")
 @click.argument("amount", type=click.IntRange(-credits.AMOUNT_MAX, credits.AMOUNT_MAX))
 @click.option("--reason", type=click.Choice(credits.REASONS), required=True, help="what the change is")

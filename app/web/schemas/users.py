@@ -117,7 +117,7 @@ class UserUpdateSchema(UserDetails):
     @validates_schema
     def changes_something(self, data, **kwargs):
         cleared = {CLEARABLE[name] for name in data.get("clear", ())}
-        both = sorted(str(self.fields[name].data_key) for name in cleared & set(data))
+        both = sorted(self.fields[name].data_key or name for name in cleared & set(data))
         if both:
             raise ValidationError({key: ["is both given and cleared"] for key in both})
         if not set(data) - {"reseller_name", "reseller_password", "user_id", "clear"} and not cleared:
