@@ -3,17 +3,25 @@ second (auth_failures, kept for the throttling window by a TTL index), and the c
 authenticated from (reseller_known_clients). Reseller documents are never written on the request path."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.adapters.documents import failure_from
+from app.adapters.documents import WITHOUT_HISTORY, failure_from, reseller_from
 from app.adapters.mongo import UNBOUND, Binding, Collections, Notes
-from app.domain.model import Failure
+from app.domain.model import Failure, Reseller
 
 # A process writes "this client authenticated as that reseller" at most this often per pair.
 KNOWN_CLIENT_NOTE_SECONDS = 3600
+# What tells a failure from the reseller's document where both are read together.
+FAILURE_MARK = "failure"
+
+
+def by_time(failures: Iterable[Failure]) -> list[Failure]:
+    """Failures, oldest first."""
+    return sorted(failures, key=lambda failure: failure.at)
 
 
 class MongoAuthentications:
@@ -27,12 +35,24 @@ class MongoAuthentications:
     def bound(self, binding: Binding) -> MongoAuthentications:
         return MongoAuthentications(self._c, self._notes, binding)
 
+    def attempt_of(self, name: str) -> tuple[Reseller | None, list[Failure]]:
+        """The reseller of this name (None when there is none) and the name's failed authentications lately, read in
+        one round trip (the reseller's document, then the failures, by $unionWith): every request authenticates."""
+        failures = {"$match": {"name": name}}, {"$project": {"client": 1, "second": 1, "count": 1,
+                                                             FAILURE_MARK: {"$literal": True}}}
+        found = list(self._c.resellers.aggregate(
+            [{"$match": {"name": name}}, {"$project": WITHOUT_HISTORY},
+             {"$unionWith": {"coll": self._c.auth_failures.name, "pipeline": list(failures)}}],
+            session=self._binding.session))
+        reseller = next((reseller_from(document) for document in found if FAILURE_MARK not in document), None)
+        return reseller, by_time(failure_from(document) for document in found if FAILURE_MARK in document)
+
     def failures_of(self, name: str) -> list[Failure]:
         """The failed authentications of a name lately (some may be older than the window: the TTL monitor runs
         every minute), oldest first."""
         found = self._c.auth_failures.find({"name": name}, {"client": 1, "second": 1, "count": 1},
                                            session=self._binding.session)
-        return sorted((failure_from(document) for document in found), key=lambda failure: failure.at)
+        return by_time(failure_from(document) for document in found)
 
     def count_failure(self, name: str, client: str, at: datetime, expires_at: datetime) -> None:
         """Count one failed authentication of a name from a client, in the second it happened."""

@@ -23,8 +23,7 @@ def authenticate(credentials: Credentials, origin: Origin, *, uow: UnitOfWork, h
     """
     now = clock()
     authentications = uow.authentications
-    reseller = uow.resellers.named(credentials.reseller_name)
-    failures = authentications.failures_of(credentials.reseller_name)
+    reseller, failures = authentications.attempt_of(credentials.reseller_name)
 
     def is_known() -> bool:
         return reseller is not None and authentications.is_known_client(

@@ -44,9 +44,13 @@ class FakeResellers:
 
 
 class FakeAuthentications:
-    def __init__(self) -> None:
+    def __init__(self, resellers: FakeResellers) -> None:
+        self.resellers = resellers
         self.failures: dict[str, list[Failure]] = {}
         self.known: set[tuple[ObjectId, str]] = set()
+
+    def attempt_of(self, name: str) -> tuple[Reseller | None, list[Failure]]:
+        return self.resellers.named(name), self.failures_of(name)
 
     def failures_of(self, name: str) -> list[Failure]:
         return sorted(self.failures.get(name, []), key=lambda failure: failure.at)
@@ -260,7 +264,7 @@ class FakeUnitOfWork:
 
     def __init__(self, resellers: tuple[Reseller, ...] = ()):
         self.resellers = FakeResellers(resellers)
-        self.authentications = FakeAuthentications()
+        self.authentications = FakeAuthentications(self.resellers)
         self.customers = FakeCustomers()
         self.users = FakeUsers()
         self.credits = FakeCredits()
