@@ -1,7 +1,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test test-fast lint typecheck bench bench-overload profile upgrade-trial
+.PHONY: help install run test test-fast lint typecheck bench bench-workers bench-overload profile upgrade-trial
 
 help: ## what each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
@@ -31,6 +31,10 @@ typecheck: install ## mypy on app/ and the service tests' fakes (checked against
 bench: install ## each endpoint under load beside its floors; writes docs/performance.md
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/run.py
+
+bench-workers: install ## customer/create and user/create for several worker counts per CPU; writes docs/workers.md
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	PYTHONPATH=. $(PYTHON) bench/workers.py
 
 upgrade-trial: install ## db upgrade on a million customers while a writer tries duplicates; writes docs/upgrade-trial.md
 	PYTHONPATH=. $(PYTHON) bench/upgrade_trial.py
