@@ -9,14 +9,17 @@ from datetime import datetime
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.adapters.documents import WITHOUT_HISTORY, failure_from, reseller_from
+from app.adapters.documents import WITHOUT_HISTORY, api_key_from, failure_from, reseller_from
 from app.adapters.mongo import UNBOUND, Binding, Collections, Notes
+from app.domain.api_keys import ApiKey
 from app.domain.model import Failure, Reseller
 
 # A process writes "this client authenticated as that reseller" at most this often per pair.
 KNOWN_CLIENT_NOTE_SECONDS = 3600
 # What tells a failure from the reseller's document where both are read together.
 FAILURE_MARK = "failure"
+# Where a key's reseller is put when both are read together.
+OWNER = "owner"
 
 
 def by_time(failures: Iterable[Failure]) -> list[Failure]:
@@ -46,6 +49,18 @@ class MongoAuthentications:
             session=self._binding.session))
         reseller = next((reseller_from(document) for document in found if FAILURE_MARK not in document), None)
         return reseller, by_time(failure_from(document) for document in found if FAILURE_MARK in document)
+
+    def key_attempt_of(self, key_id: ObjectId) -> tuple[ApiKey | None, Reseller | None]:
+        """The API key with this id (None when there is none) and its reseller, read in one round trip ($lookup)."""
+        found = next(self._c.api_keys.aggregate(
+            [{"$match": {"_id": key_id}},
+             {"$lookup": {"from": self._c.resellers.name, "localField": "resellerId", "foreignField": "_id",
+                          "as": OWNER, "pipeline": [{"$project": WITHOUT_HISTORY}]}}],
+            session=self._binding.session), None)
+        if found is None:
+            return None, None
+        owners = found.pop(OWNER)
+        return api_key_from(found), reseller_from(owners[0]) if owners else None
 
     def failures_of(self, name: str) -> list[Failure]:
         """The failed authentications of a name lately (some may be older than the window: the TTL monitor runs

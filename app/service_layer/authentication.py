@@ -58,10 +58,9 @@ def authenticate_key(credentials: KeyCredentials, origin: Origin, *, uow: UnitOf
     throttled) as wrong passwords are."""
     now = clock()
     key_id = api_keys.key_id_of(credentials.key)
-    key = uow.api_keys.with_id(key_id) if key_id else None
-    reseller = uow.resellers.by_id(key.reseller_id) if key else None
-    counted_as = reseller.name if reseller else UNKNOWN_KEY
     authentications = uow.authentications
+    key, reseller = authentications.key_attempt_of(key_id) if key_id else (None, None)
+    counted_as = reseller.name if reseller else UNKNOWN_KEY
     failures = authentications.failures_of(counted_as)
 
     def is_known() -> bool:

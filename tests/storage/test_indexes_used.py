@@ -69,11 +69,14 @@ def queries_of(started_commands):
 
 
 def stages_of(collection, pipeline):
-    """The queries of an aggregation: its first $match, and the first $match of each collection it unions with."""
+    """The queries of an aggregation: its first $match, the first $match of each collection it unions with, and the
+    equality each $lookup looks its foreign documents up by (any value: the plan is what is checked)."""
     queries = [Recorded(collection, pipeline[0].get("$match", {}))]
     for stage in pipeline:
         if "$unionWith" in stage:
             queries += stages_of(stage["$unionWith"]["coll"], stage["$unionWith"]["pipeline"])
+        if "$lookup" in stage:
+            queries.append(Recorded(stage["$lookup"]["from"], {stage["$lookup"]["foreignField"]: ObjectId()}))
     return queries
 
 

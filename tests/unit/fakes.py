@@ -44,13 +44,18 @@ class FakeResellers:
 
 
 class FakeAuthentications:
-    def __init__(self, resellers: FakeResellers) -> None:
+    def __init__(self, resellers: FakeResellers, api_keys: FakeApiKeys) -> None:
         self.resellers = resellers
+        self.api_keys = api_keys
         self.failures: dict[str, list[Failure]] = {}
         self.known: set[tuple[ObjectId, str]] = set()
 
     def attempt_of(self, name: str) -> tuple[Reseller | None, list[Failure]]:
         return self.resellers.named(name), self.failures_of(name)
+
+    def key_attempt_of(self, key_id: ObjectId) -> tuple[ApiKey | None, Reseller | None]:
+        key = self.api_keys.with_id(key_id)
+        return key, self.resellers.by_id(key.reseller_id) if key else None
 
     def failures_of(self, name: str) -> list[Failure]:
         return sorted(self.failures.get(name, []), key=lambda failure: failure.at)
@@ -264,12 +269,12 @@ class FakeUnitOfWork:
 
     def __init__(self, resellers: tuple[Reseller, ...] = ()):
         self.resellers = FakeResellers(resellers)
-        self.authentications = FakeAuthentications(self.resellers)
         self.customers = FakeCustomers()
         self.users = FakeUsers()
         self.credits = FakeCredits()
         self.audit = FakeAudit()
         self.api_keys = FakeApiKeys()
+        self.authentications = FakeAuthentications(self.resellers, self.api_keys)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
