@@ -7,7 +7,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from app import cli, logs
+from app import logs
 from app.bootstrap import bootstrap
 from app.web import access, docs, errors, headers, metrics, overload
 from app.web.openapi import api
@@ -59,8 +59,6 @@ def create_app(overrides=None):
     app.teardown_request(overload.release_client)
     app.after_request(observe)
     app.after_request(headers.protected)
-    for group in cli.GROUPS:
-        app.cli.add_command(group)
     return app
 
 

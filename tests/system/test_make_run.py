@@ -57,7 +57,7 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
     port, database_port = free_port(), free_port()
     customer = {"resellerName": "acme", "resellerPassword": "acme secret", "name": "shop"}
     with Service(port, database_port, tmp_path / "db") as service:
-        cli = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "reseller", "create", "acme"], cwd=ROOT,
+        cli = subprocess.run([str(Path(sys.executable).parent / "provisioning"), "reseller", "create", "acme"], cwd=ROOT,
                              env={**service.env, "RESELLER_PASSWORD": "acme secret", "MONGODB_URI": service.database_uri},
                              capture_output=True, text=True)
         assert cli.returncode == 0, cli.stderr
