@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 import click
 from rich.console import Console
@@ -26,8 +27,9 @@ LINE_SECONDS = 5.0
 class Shown:
     """Shows an upgrade's events as they come: notes as lines, progress as bars (or lines when piped)."""
 
-    def __init__(self, *, terminal: bool | None = None):
+    def __init__(self, *, terminal: bool | None = None, write: Callable[[str], None] = click.echo):
         self._terminal = sys.stderr.isatty() if terminal is None else terminal
+        self._write = write
         self._bars: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._last_line: dict[str, float] = {}
@@ -49,7 +51,7 @@ class Shown:
             if self._bars is not None:
                 self._bars.console.print(event.text, markup=False, highlight=False)
             else:
-                click.echo(event.text)
+                self._write(event.text)
             return
         if self._bars is not None:
             if event.task not in self._tasks:
@@ -62,7 +64,7 @@ class Shown:
         if not finished and now - self._last_line.get(event.task, float("-inf")) < LINE_SECONDS:
             return
         self._last_line[event.task] = now
-        click.echo(progress_line(event.task, event.done, event.total, now - self._started[event.task], event.unit))
+        self._write(progress_line(event.task, event.done, event.total, now - self._started[event.task], event.unit))
 
 
 def progress_line(task: str, done: int, total: int | None, seconds: float, unit: str = "documents") -> str:
