@@ -229,3 +229,9 @@ def test_the_document_gives_the_platforms_minimum_for_user_passwords(database_ur
     form = document["paths"]["/services/rest/user/update"]["post"]["requestBody"]["x-form-bodies"][
         "application/x-www-form-urlencoded"]["schema"]
     assert form["properties"]["password"]["anyOf"][0]["minLength"] == minimum
+
+
+def test_the_document_gives_the_services_version(client):
+    from app.version import VERSION
+
+    assert client.get("/services/rest/openapi.json").json["info"]["version"] == VERSION
