@@ -14,8 +14,10 @@ WORKDIR /srv/provisioning
 COPY requirements.txt .
 RUN pip install --no-cache-dir --disable-pip-version-check -r requirements.txt \
     && useradd --system --no-create-home --uid 10001 provisioning
-COPY config.py wsgi.py gunicorn.conf.py ./
+COPY config.py wsgi.py gunicorn.conf.py pyproject.toml ./
 COPY app ./app
+# The project itself, for the provisioning command (its operator commands) on the PATH; its dependencies are above.
+RUN pip install --no-cache-dir --disable-pip-version-check --no-deps . && rm -rf build ./*.egg-info
 
 USER 10001
 EXPOSE 8080 8081

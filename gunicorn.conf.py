@@ -29,6 +29,10 @@ if _settings["METRICS"] == "on":
     for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(_stale)
 
+# The database servers' state the workers logged last, so that a change is logged once, not once per worker.
+_state_dir = tempfile.mkdtemp(prefix="provisioning-state-", dir=_shared_memory)
+os.environ["DATABASE_STATE_FILE"] = os.path.join(_state_dir, "database-state.json")
+
 import threading  # noqa: E402
 
 from gunicorn import glogging  # noqa: E402
@@ -85,6 +89,7 @@ logconfig_dict = logs.logging_config(logs.chosen_format(_settings["LOG_FORMAT"],
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+    shutil.rmtree(_state_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):

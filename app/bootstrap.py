@@ -41,6 +41,7 @@ class Provisioning:
     deadline_seconds: float
     default_free_credits: int
     user_password_min_length: int
+    allow_private_push_targets: bool = False
 
     @property
     def database(self) -> Database:
@@ -118,4 +119,5 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
         deadline_seconds=deadline_ms / 1000,
         default_free_credits=settings["DEFAULT_FREE_CREDITS"],
         user_password_min_length=settings["USER_PASSWORD_MIN_LENGTH"],
+        allow_private_push_targets=settings["ALLOW_PRIVATE_PUSH_TARGETS"] == "on",
     )

@@ -73,6 +73,19 @@ def new_password(variable):
     return os.environ.get(variable) or click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
+def api_name(attribute):
+    """An attribute's name as the API spells it (camelCase)."""
+    first, *rest = attribute.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def shown_change(attribute, before, after):
+    """'name old -> new' for a field a change makes, in the API's words ((none) for a value not set)."""
+    def value(given):
+        return "(none)" if given is None else shown(given)
+    return f"{api_name(attribute)} {value(before)} -> {value(after)}"
+
+
 def shown(value):
     """A stored value as a person reads it on a terminal: times in UTC, objects as JSON, booleans as true/false, and
     no character that could move the cursor or reorder the line (written as an escape)."""

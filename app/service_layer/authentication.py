@@ -31,7 +31,7 @@ def authenticate(credentials: Credentials, origin: Origin, *, uow: UnitOfWork, h
 
     wait = limits.wait(failures, origin.client, now, is_known=is_known)
     if wait:
-        raise TooManyFailures(wait)
+        raise TooManyFailures(wait, reseller.name if reseller else None)
     if reseller and reseller.active and hasher.verified_lately(reseller.password_hash, credentials.password):
         authentications.note_known_client(reseller.id, origin.client, now)
         return reseller
@@ -69,7 +69,7 @@ def authenticate_key(credentials: KeyCredentials, origin: Origin, *, uow: UnitOf
 
     wait = limits.wait(failures, origin.client, now, is_known=is_known)
     if wait:
-        raise TooManyFailures(wait)
+        raise TooManyFailures(wait, reseller.name if reseller else None)
     if not (key and reseller and reseller.active and key.admits(credentials.key, origin.client, now)):
         authentications.count_failure(counted_as, origin.client, now, expires_at=now + limits.window)
         raise AuthenticationFailed()

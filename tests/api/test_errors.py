@@ -12,7 +12,7 @@ from tests.support.servers import eventually
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
 
-@pytest.mark.parametrize("path", ["/", "/services/rest/customer/delete", "/services/rest/customer/create/"])
+@pytest.mark.parametrize("path", ["/nothing-here", "/services/rest/customer/delete", "/services/rest/customer/create/"])
 def test_an_unknown_path_is_404_status_1(client, path):
     response = client.post(path)
     assert (response.status_code, response.json["status"]) == (404, 1)

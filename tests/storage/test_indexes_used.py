@@ -111,6 +111,17 @@ def recorded(database_uri, commands, db):
         client.post("/services/rest/customer-user/create", data=phone_app, headers={"Idempotency-Key": "c"})
         client.post("/services/rest/customer-user/create", data=phone_app, headers={"Idempotency-Key": "c"})
         client.post("/services/rest/customer-user/create", data={**phone_app, "customer": "d@acme", "dryRun": "true"})
+        client.post("/services/rest/customer/get", data={**RESELLER, "name": "shop"})
+        for filters in ({"active": "true"}, {"active": "false"}, {"integrationId": "crm-7"}, {"namePrefix": "sh"},
+                        {"createdAfter": "2026-01-01T00:00:00Z"}, {"createdBefore": "2099-01-01T00:00:00Z"}):
+            assert client.post("/services/rest/customer/list", data={**RESELLER, **filters}).status_code == 200
+        for filters in ({}, {"customerId": customer_id}, {"active": "false"}, {"email": "a@b.com"},
+                        {"phoneNumber": "1"}, {"usernamePrefix": "u"}, {"createdAfter": "2026-01-01T00:00:00Z"},
+                        {"createdBefore": "2099-01-01T00:00:00Z"}):
+            assert client.post("/services/rest/user/list", data={**RESELLER, **filters}).status_code == 200
+        for command in (["user", "find", "--email", "a@b.com"], ["user", "find", "--phone", "1"],
+                        ["reseller", "show", "acme"], ["user", "list", "--reseller", "acme"]):
+            assert runner.invoke(args=command).exit_code == 0, command
         for command in (["set-password", "acme"], ["disable", "acme"], ["enable", "acme"], ["list"]):
             runner.invoke(args=["reseller", *command], env={"RESELLER_PASSWORD": "another secret"})
         for command in (["customer", "show", "shop"], ["customer", "show", customer_id], ["user", "show", "u"],
@@ -155,6 +166,11 @@ def drive_the_rest(client, customer_id):
 
 def test_every_query_the_service_issues_is_served_by_an_index_with_no_sort_in_memory(recorded):
     database, queries = recorded
+    hinted = {query.hint for query in queries if query.hint}
+    assert {"resellerId_1_active_1__id_1", "resellerId_1_integrationId_1__id_1",
+            "resellerId_1__id_1_name_1_createdAt_1", "resellerId_1__id_1_username_1_createdAt_1",
+            "customerId_1__id_1_username_1_createdAt_1", "email_1_resellerId_1__id_1",
+            "phoneNumber_1_resellerId_1__id_1"} <= hinted
     secantus = "secantusVersion" in database.client.admin.command("buildInfo")
     assert {"resellers", "customers", "users", "auth_failures", "audit_events", "reseller_known_clients",
             "credit_transactions", "api_keys"} <= {query.collection for query in queries}
