@@ -10,11 +10,14 @@ import signal
 import subprocess
 import sys
 import termios
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+import pymongo
 
 from scripts.embedded_db import answers, free_port
 from tests.support.servers import eventually
@@ -113,6 +116,29 @@ def test_make_run_stops_the_service_and_says_so_when_its_database_dies(tmp_path)
     [said] = [line for line in lines_of(service.output) if line["level"] == "ERROR" and "SecantusDB stopped" in
               line["message"]]
     assert "make run again" in said["message"]
+
+
+def test_every_write_make_run_acknowledged_outlives_its_database_killed_with_sigkill(tmp_path):
+    """make run starts its database with --sync-on-commit: without it, SecantusDB acknowledged writes its journal had
+    not yet made durable (12 to 147 of 300 lost to a kill -9 when measured)."""
+    customers = 300
+    with Service(free_port(), free_port(), tmp_path / "db") as service:
+        started = next(line for line in lines_of_so_far(service) if line["message"].startswith("no MongoDB answered"))
+        drained = threading.Thread(target=service.process.stdout.read, daemon=True)
+        drained.start()
+        cli = subprocess.run([str(Path(sys.executable).parent / "provisioning"), "reseller", "create", "acme"], cwd=ROOT,
+                             env={**service.env, "RESELLER_PASSWORD": "acme secret", "MONGODB_URI": service.database_uri},
+                             capture_output=True, text=True)
+        assert cli.returncode == 0, cli.stderr
+        answered = [post(f"{service.base}/customer/create", {"resellerName": "acme", "resellerPassword": "acme secret",
+                                                             "name": f"shop-{number}"}) for number in range(customers)]
+        assert answered == [201] * customers
+        os.kill(started["pid"], signal.SIGKILL)
+        service.process.wait(timeout=60)
+        drained.join(timeout=60)
+    with Service(free_port(), free_port(), tmp_path / "db") as service, \
+            pymongo.MongoClient(service.database_uri) as client:
+        assert client.get_default_database().customers.count_documents({}) == customers
 
 
 def lines_of_so_far(service):
