@@ -175,7 +175,7 @@ def import_customers(source, reseller_name, batch_size, parallel, apply_free_cre
     refused = [result for result in finished if result["status"] != "0"]
     rate = len(finished) / seconds if seconds > 0 else 0.0
     what = "checked" if dry_run else "imported"
-    click.echo(f"{what} {len(finished)} rows in {seconds:.1f} s ({rate:.1f} rows/s): "
+    click.echo(f"{what} {len(finished)} row{'' if len(finished) == 1 else 's'} in {seconds:.1f} s ({rate:.1f} rows/s): "
                f"{len(finished) - len(refused)} {'would be created' if dry_run else 'created'}, {len(refused)} refused"
                f"{f', {len(done)} created before' if done else ''}; results in {results_file.name}")
     if refused:
