@@ -1,4 +1,4 @@
-"""The operators' commands: `./provisioning reseller|customer|user|audit|db ...` (also `flask --app wsgi ...`).
+"""The operators' commands: `./provisioning reseller|customer|user|apikey|audit|db|events|webhook ...` (also `flask --app wsgi ...`).
 
 They work through the service layer, as the API's endpoints do, on the database of MONGODB_URI.
 """
@@ -8,10 +8,12 @@ from app.cli.api_keys import apikey
 from app.cli.audit import audit
 from app.cli.customers import customer
 from app.cli.database import db
+from app.cli.events import events_group
 from app.cli.resellers import reseller
 from app.cli.users import user
+from app.cli.webhooks import webhook
 
-GROUPS = (reseller, customer, user, apikey, audit, db)
+GROUPS = (reseller, customer, user, apikey, audit, db, events_group, webhook)
 
 
 @click.group(help="The provisioning service's operator commands, on the database of MONGODB_URI.")

@@ -12,6 +12,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 import config
 from app.bootstrap import Provisioning, bootstrap
+from app.domain.credits import BY_OPERATOR
 from app.domain.exceptions import ResellerExists, ResellerNotFound
 from app.domain.model import Origin
 from app.domain.text import quoted
@@ -65,7 +66,7 @@ def operator():
         who = getpass.getuser()
     except (KeyError, OSError):
         who = f"uid {os.getuid()}"
-    return Origin(client=f"cli {who}@{socket.gethostname()}")
+    return Origin(client=f"cli {who}@{socket.gethostname()}", by=BY_OPERATOR)
 
 
 def new_password(variable):

@@ -170,3 +170,32 @@ class ApiKeyLookup:
 
     credentials: Credentials
     key_id: ObjectId
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """events/list: who asks (no one: an operator), the events wanted (after the id given, at most limit), of one type
+    or one customer."""
+
+    credentials: Credentials | KeyCredentials | None
+    limit: int
+    after: int = 0
+    event_type: str | None = None
+    customer_id: ObjectId | None = None
+
+
+@dataclass(frozen=True)
+class NewWebhook:
+    """webhook/create: who asks, where the events go, and which types of them (or "*")."""
+
+    credentials: Credentials | KeyCredentials
+    url: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WebhookLookup:
+    """webhook/delete, webhook/test: who asks, and which of its webhooks."""
+
+    credentials: Credentials | KeyCredentials
+    webhook_id: ObjectId
