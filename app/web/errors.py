@@ -21,6 +21,7 @@ from app.domain.exceptions import (
     TooManyFailures,
     UserExists,
     UserNotFound,
+    WebhookNotFound,
 )
 from app.domain.text import quoted
 from app.web.bodies import RequestInvalid
@@ -47,6 +48,7 @@ DOMAIN_ERRORS = {
     InsufficientCredits: (10, 409, "insufficient credits: the change would take the customer's balance below 0"),
     ReferenceReused: (7, 422, "this reference was used before on this customer with another amount or reason"),
     ApiKeyNotFound: (13, 404, "API key not found: no key with this keyId belongs to the reseller"),
+    WebhookNotFound: (14, 404, "webhook not found: no webhook with this webhookId belongs to the reseller"),
 }
 # Errors after which the outcome of a write is unknown, or the database could not settle it in time: the caller
 # retries (with its Idempotency-Key, which then answers the first outcome).
