@@ -1,4 +1,5 @@
-"""`make run`: gunicorn in the foreground, with the embedded SecantusDB when no database is configured or up."""
+"""`make run`: gunicorn in the foreground, with the embedded SecantusDB when no database is configured or up, and the
+events relay beside it (RELAY=off: without), started and stopped with it."""
 import os
 import signal
 import subprocess
@@ -34,12 +35,19 @@ def main():
             )
     try:
         upgrade_database()
+        settings = config.from_environment()
     except config.ConfigurationInvalid as error:
         sys.exit(f"provisioning: configuration: {error}")
+    relay = None
+    if settings["RELAY"] == "on":
+        relay = subprocess.Popen([sys.executable, "-m", "app.cli", "events", "relay"])
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"])
-    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
-    signal.signal(signal.SIGINT, lambda *_: server.send_signal(signal.SIGINT))
+    signal.signal(signal.SIGTERM, lambda *_: [child.terminate() for child in (server, relay) if child])
+    signal.signal(signal.SIGINT, lambda *_: [child.send_signal(signal.SIGINT) for child in (server, relay) if child])
     status = server.wait()
+    if relay:
+        relay.terminate()
+        relay.wait()
     if database:
         database.stop()
         print("stopped the embedded SecantusDB", flush=True)

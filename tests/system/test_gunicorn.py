@@ -199,7 +199,7 @@ def test_the_masters_health_answers_503_while_a_unique_index_is_missing(spare_da
             database = admin.get_default_database()
             database.customers.drop_index("nameKey_1")
             eventually(lambda: call(health)[0] == 503, 15, "the master's health did not notice")
-            code, body, _ = call(health)
+            _, body, _ = call(health)
             assert json.loads(body)["status"] == 98 and "unique index" in json.loads(body)["message"]
             upgrade(database)
         eventually(lambda: call(health)[0] == 200, 15, "the master's health did not come back")
