@@ -1,22 +1,23 @@
 # Production image: gunicorn serving the app, no dev or test dependencies, no embedded database.
 FROM python:3.11.14-slim-bookworm
 
-# WEB_CONCURRENCY: two sync workers per CPU of a 2-CPU container (see gunicorn.conf.py); set it to twice the CPUs the
-# container is given.
+# WEB_CONCURRENCY is left to its default: four sync workers per CPU the container is given (its CPU quota counted),
+# bounded by its memory (config.py, README "Performance").
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DEPLOYMENT=production \
     HOST=0.0.0.0 \
     PORT=8080 \
-    HEALTH_PORT=8081 \
-    WEB_CONCURRENCY=4
+    HEALTH_PORT=8081
 
 WORKDIR /srv/provisioning
 COPY requirements.txt .
 RUN pip install --no-cache-dir --disable-pip-version-check -r requirements.txt \
     && useradd --system --no-create-home --uid 10001 provisioning
-COPY config.py wsgi.py gunicorn.conf.py ./
+COPY config.py wsgi.py gunicorn.conf.py pyproject.toml ./
 COPY app ./app
+# The project itself, for the provisioning command (its operator commands) on the PATH; its dependencies are above.
+RUN pip install --no-cache-dir --disable-pip-version-check --no-deps . && rm -rf build ./*.egg-info
 
 USER 10001
 EXPOSE 8080 8081

@@ -1,16 +1,19 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help install run test test-fast lint typecheck bench bench-overload profile upgrade-trial
+.PHONY: help install run test test-fast lint typecheck bench bench-workers bench-overload profile upgrade-trial
 
 help: ## what each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
 
-install: $(VENV)/installed ## a .venv with the pinned dependencies (fast when done)
+install: $(VENV)/installed ## a .venv with the pinned dependencies and the provisioning command (fast when done)
 
-$(VENV)/installed: requirements.txt requirements-dev.txt
+$(VENV)/installed: requirements.txt requirements-dev.txt pyproject.toml clients/typescript/package-lock.json
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: install ## serve on 127.0.0.1, port PORT (8080); starts the embedded database when none answers
@@ -31,6 +34,10 @@ typecheck: install ## mypy on app/ and the service tests' fakes (checked against
 bench: install ## each endpoint under load beside its floors; writes docs/performance.md
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/run.py
+
+bench-workers: install ## customer/create and user/create for several worker counts per CPU; writes docs/workers.md
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	PYTHONPATH=. $(PYTHON) bench/workers.py
 
 upgrade-trial: install ## db upgrade on a million customers while a writer tries duplicates; writes docs/upgrade-trial.md
 	PYTHONPATH=. $(PYTHON) bench/upgrade_trial.py

@@ -85,6 +85,34 @@ def cgroup1_quota(path):
     return None if quota < 0 else quota / period
 
 
+def usable_memory_mib(cgroup="/sys/fs/cgroup", meminfo="/proc/meminfo"):
+    """The memory this process may use, in MiB: its cgroup's limit (a container's --memory), else the machine's."""
+    for path in (f"{cgroup}/memory.max", f"{cgroup}/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as limit:
+                text = limit.read().strip()
+        except OSError:
+            continue
+        # cgroup v2 says "max" when unlimited, v1 a number near 2**63.
+        if text != "max" and int(text) < 2**60:
+            return int(text) // 2**20
+    with open(meminfo, encoding="ascii") as info:
+        return int(info.readline().split()[1]) // 1024
+
+
+# Sync workers per usable CPU. A worker spends most of a request waiting on the database, so the workers must be
+# more than the CPUs to keep them busy: measured by `make bench-workers` (docs/workers.md, README "Performance").
+WORKERS_PER_CPU = 4
+# What a worker may take, with room: its peak resident memory measured 65 MiB (an argon2id hash holds 19 MiB).
+# The default leaves half of the memory to everything else (the database's client threads, the page cache).
+WORKER_MEMORY_MIB = 96
+
+
+def default_workers():
+    """WORKERS_PER_CPU for each usable CPU, as many as half of the usable memory holds, one at least."""
+    return max(1, min(WORKERS_PER_CPU * usable_cpus(), usable_memory_mib() // 2 // WORKER_MEMORY_MIB))
+
+
 # Each entry: environment variable -> (default, parser, description). README.md lists the same table.
 VARIABLES = {
     "MONGODB_URI": (DEFAULT_MONGODB_URI, mongodb_uri, "MongoDB connection string; its path names the database"),
@@ -155,9 +183,10 @@ VARIABLES = {
     "HOST": ("127.0.0.1", str, "address gunicorn listens on"),
     "PORT": ("8080", whole(1, 65535), "port gunicorn listens on"),
     "WEB_CONCURRENCY": (
-        str(2 * usable_cpus()),
+        str(default_workers()),
         whole(1),
-        "gunicorn worker processes (default: twice the CPUs this process may use, its container's quota included)",
+        f"gunicorn worker processes (default: {WORKERS_PER_CPU} for each CPU this process may use, its container's "
+        f"quota included, as many as half of its memory holds at {WORKER_MEMORY_MIB} MiB each)",
     ),
     "THREADS": ("1", whole(1), "threads per gunicorn worker; above 1 gunicorn runs its gthread worker"),
 }

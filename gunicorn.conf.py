@@ -29,6 +29,10 @@ if _settings["METRICS"] == "on":
     for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(_stale)
 
+# The database servers' state the workers logged last, so that a change is logged once, not once per worker.
+_state_dir = tempfile.mkdtemp(prefix="provisioning-state-", dir=_shared_memory)
+os.environ["DATABASE_STATE_FILE"] = os.path.join(_state_dir, "database-state.json")
+
 import threading  # noqa: E402
 
 from gunicorn import glogging  # noqa: E402
@@ -40,10 +44,10 @@ from app.adapters import upgrade  # noqa: E402
 from app.web import listeners, metrics  # noqa: E402
 
 bind = f"{_settings['HOST']}:{_settings['PORT']}"
-# Measured with `make bench` on 2 cores (docs/performance.md): sync workers, twice the cores, against gthread
-# 2x4 and 4x2 and sync 5. Throughput was within noise of each other (the database and argon2 bound it), but
-# gthread's p99 reached 4-10x its p50 at 32 clients, because keep-alive connections stay on the worker that
-# accepted them and some workers queue while others idle; sync workers take each request from the shared
+# Sync workers, as many as config.default_workers says (four per CPU: `make bench-workers`, docs/workers.md), against
+# gthread 2x4 and 4x2 measured with `make bench` on 2 cores (docs/performance.md): gthread's p99 reached 4-10x its
+# p50 at 32 clients, because keep-alive connections stay on the worker that accepted them and some workers queue
+# while others idle; sync workers take each request from the shared
 # listen queue, so p99 stayed within 1.1-1.8x p50. Each thread that hashes holds 19 MiB, so sync workers
 # also need half the memory (59 against 117 MiB). Sync workers want a buffering proxy in front of slow clients:
 # deploy/nginx, which docker-compose.yml puts in front.
@@ -85,6 +89,7 @@ logconfig_dict = logs.logging_config(logs.chosen_format(_settings["LOG_FORMAT"],
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+    shutil.rmtree(_state_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -7,9 +7,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from app import cli, logs
+from app import logs
 from app.bootstrap import bootstrap
-from app.web import access, docs, errors, headers, metrics, overload
+from app.web import access, docs, errors, headers, home, metrics, overload
 from app.web.openapi import api
 from app.web.schemas import Schemas
 
@@ -47,6 +47,7 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     app.register_blueprint(api)
+    app.add_url_rule("/", "home", home.home, methods=["GET"], provide_automatic_options=False)
     if settings["API_DOCS"] == "on":
         app.register_blueprint(docs.bp)
     if settings["METRICS"] == "on" and not settings["METRICS_PORT"]:
@@ -59,8 +60,6 @@ def create_app(overrides=None):
     app.teardown_request(overload.release_client)
     app.after_request(observe)
     app.after_request(headers.protected)
-    for group in cli.GROUPS:
-        app.cli.add_command(group)
     return app
 
 

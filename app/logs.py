@@ -1,6 +1,8 @@
 """Structured log lines (JSON, or text for people) for the service, gunicorn and the CLI."""
+import fcntl
 import json
 import logging
+import os
 from datetime import UTC, datetime
 
 from pymongo import monitoring
@@ -25,13 +27,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+# What a text access line leaves out of its fields: what its message already says.
+SAID_BY_ACCESS_MESSAGES = {"method", "path", "httpStatus"}
+
+
 class TextFormatter(logging.Formatter):
-    """A line for people: time, level, logger, message, then the extra fields as key=value, escaped."""
+    """A line for people: time, level, logger, message, then the extra fields that have a value as key=value, escaped
+    (an access line without what its message says: method, path and HTTP code)."""
 
     def format(self, record):
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        said = SAID_BY_ACCESS_MESSAGES if record.name == "app.access" else set()
         extras = " ".join(
-            f"{key}={_escaped(value)}" for key, value in record.__dict__.items() if key not in STANDARD_ATTRIBUTES
+            f"{key}={_escaped(value)}" for key, value in record.__dict__.items()
+            if key not in STANDARD_ATTRIBUTES and key not in said and value is not None
         )
         line = f"{stamp}Z {record.levelname} {record.name}: {_escaped(record.getMessage())} {extras}".rstrip()
         if record.exc_info:
@@ -80,11 +89,40 @@ def chosen_format(log_format, deployment, stream):
     return "text" if deployment != "production" and stream.isatty() else "json"
 
 
-class DatabaseStateLog(monitoring.ServerListener):
-    """Writes one line when a database server stops answering, and one when it answers (again)."""
+# A file gunicorn.conf.py names, where the processes of one service note the database servers' state they logged last.
+DATABASE_STATE_FILE = "DATABASE_STATE_FILE"
 
-    def __init__(self):
+
+class SharedStates:
+    """What the processes of one service (gunicorn's workers) logged last of each database server, in a file they
+    share, read and changed under a lock: a change is logged by the first process that sees it, not by each."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def changed(self, server, answering):
+        """Note a server's state; whether it differs from what was noted last (so that this process logs it)."""
+        with open(self._path, "a+", encoding="utf-8") as shared:
+            fcntl.flock(shared, fcntl.LOCK_EX)
+            shared.seek(0)
+            states = json.loads(shared.read() or "{}")
+            if states.get(server) == answering:
+                return False
+            states[server] = answering
+            shared.seek(0)
+            shared.truncate()
+            shared.write(json.dumps(states))
+            return True
+
+
+class DatabaseStateLog(monitoring.ServerListener):
+    """Writes one line when a database server stops answering, and one when it answers (again): once per change for
+    all the service's processes when they share a state file (DATABASE_STATE_FILE), else once per process."""
+
+    def __init__(self, shared_file=None):
         self._answering = {}
+        path = shared_file or os.environ.get(DATABASE_STATE_FILE)
+        self._shared = SharedStates(path) if path else None
 
     def opened(self, event):
         pass
@@ -98,6 +136,8 @@ class DatabaseStateLog(monitoring.ServerListener):
         if self._answering.get(server, False) == answering:
             return
         self._answering[server] = answering
+        if self._shared is not None and not self._shared.changed(server, answering):
+            return
         if answering:
             events.info("database available", extra={"server": server, "serverType": event.new_description.server_type_name})
         else:

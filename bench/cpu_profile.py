@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from app import create_app
-from bench.run import PASSWORD, RESELLER, set_up
+from bench.fixture import PASSWORD, RESELLER, set_up
 from scripts.embedded_db import EmbeddedDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,7 @@ def main():
     path = {"customer": "/services/rest/customer/create", "customer-get": "/services/rest/customer/get"}[args.kind]
     database = EmbeddedDatabase().start()
     try:
-        _, customer_id, _ = set_up(database.uri)
+        customer_id = set_up(database.uri).customer_id
         app = create_app({"MONGODB_URI": database.uri})
         client = app.test_client()
         headers = {"Content-Type": "application/x-www-form-urlencoded"}

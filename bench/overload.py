@@ -31,7 +31,8 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
-from bench.run import PASSWORD, RESELLER, machine, set_up
+from bench.fixture import PASSWORD, RESELLER, set_up
+from bench.report import machine
 from scripts.embedded_db import EmbeddedDatabase, answers, free_port
 from scripts.local_nginx import LocalNginx
 

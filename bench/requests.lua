@@ -1,6 +1,7 @@
 -- wrk script: unique, valid POSTs to one endpoint; prints one JSON line of figures at the end.
--- Arguments: path, kind (customer | customer-keyed | user | customer-user | customer-get | user-update | bare),
--- reseller, password, customerId, run id, then for user-update the userId.
+-- Arguments: path, kind (customer | customer-keyed | customer-apikey | user | customer-user | customer-get |
+-- user-update | credit | bare), reseller, password, customerId, run id, then: for user-update the userId, for
+-- customer-apikey the API key, for credit the customers' ids (comma-separated, credited in turn).
 -- customer-keyed sends a fresh Idempotency-Key with each request, as a retrying phone app does.
 local counter = 0
 local threads = {}
@@ -14,6 +15,12 @@ function init(args)
   path, kind, reseller, password, customer_id, run_id, extra = args[1], args[2], args[3], args[4], args[5], args[6], args[7]
   prefix = run_id .. "t" .. thread_id .. "n"
   credentials = "resellerName=" .. reseller .. "&resellerPassword=" .. password
+  targets = {}
+  if kind == "credit" then
+    for id in string.gmatch(extra, "[^,]+") do
+      table.insert(targets, id)
+    end
+  end
 end
 
 function request()
@@ -26,6 +33,12 @@ function request()
   end
   if kind == "customer" or kind == "customer-keyed" or kind == "bare" then
     body = credentials .. "&name=" .. unique .. "&moCharge=5&billingType=PRE_PAID"
+  elseif kind == "customer-apikey" then
+    headers["Authorization"] = "Bearer " .. extra
+    body = "name=" .. unique .. "&moCharge=5&billingType=PRE_PAID"
+  elseif kind == "credit" then
+    body = credentials .. "&customerId=" .. targets[(counter + thread_id * 7) % #targets + 1] ..
+      "&amount=1&reason=TOPUP"
   elseif kind == "customer-get" then
     body = credentials .. "&customerId=" .. customer_id
   elseif kind == "user-update" then

@@ -124,6 +124,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--rest", type=float, default=0.25)
     parser.add_argument("--output", default=str(ROOT / "docs/upgrade-trial.md"))
+    parser.add_argument("--contract-only", action="store_true",
+                        help="run only the contract on the database a stopped trial's expand left; its report is "
+                             "appended to --output")
     args = parser.parse_args()
     server = EmbeddedDatabase(storage_path=str(ROOT / "var" / "upgrade-trial")).start()
     uri = server.uri.replace("/?", "/trial?")
@@ -133,10 +136,13 @@ def main():
     try:
         with MongoClient(uri, tz_aware=True) as client:
             database = client.get_default_database()
-            database.client.drop_database(database.name)
-            started = time.monotonic()
-            fill(database, args.documents, random.Random(20261202))
-            report.append(f"Filled in {time.monotonic() - started:.0f} s.\n")
+            if args.contract_only:
+                report = [Path(args.output).read_text(encoding="utf-8")]
+            else:
+                database.client.drop_database(database.name)
+                started = time.monotonic()
+                fill(database, args.documents, random.Random(20261202))
+                report.append(f"Filled in {time.monotonic() - started:.0f} s.\n")
             reseller_of_key = database.customers.find_one({"idempotency.key": "key-5"})["resellerId"]
             pace = backfills.Pace(args.batch_size, args.rest)
             wanted = indexes.wanted_indexes
@@ -153,9 +159,10 @@ def main():
                 return found
 
             indexes.wanted_indexes = next_release
-            for title, prepare in (("1. Expand: this release, and a next generation of the look-alike rules beside "
-                                    "it, and a changed idempotency index", lambda: None),
-                                   ("2. Contract: the old generation removed", contract)):
+            phases = (("1. Expand: this release, and a next generation of the look-alike rules beside it, and a "
+                       "changed idempotency index", lambda: None),
+                      ("2. Contract: the old generation removed", contract))
+            for title, prepare in phases[1:] if args.contract_only else phases:
                 prepare()
                 with Writer(uri, reseller_of_key) as writer:
                     printed, seconds = upgrade(database, pace)

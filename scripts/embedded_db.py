@@ -27,11 +27,12 @@ def answers(host, port):
 class EmbeddedDatabase:
     """A SecantusDB server in a child process of its own session, so a terminal's Ctrl-C does not reach it."""
 
-    def __init__(self, *options, host="127.0.0.1", port=None, storage_path=":memory:"):
+    def __init__(self, *options, host="127.0.0.1", port=None, storage_path=":memory:", stderr=None):
         self.host = host
         self.port = port or free_port()
         self.options = options
         self.storage_path = storage_path
+        self.stderr = stderr
         self.process = None
 
     @property
@@ -44,7 +45,7 @@ class EmbeddedDatabase:
             os.makedirs(self.storage_path, exist_ok=True)
         command = [sys.executable, "-m", "secantus", "--host", self.host, "--port", str(self.port)]
         command += ["--storage-path", self.storage_path, "--log-level", "WARNING", *self.options]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.stderr, start_new_session=True)
         deadline = time.monotonic() + timeout
         with MongoClient(self.uri, serverSelectionTimeoutMS=200) as client:
             while True:

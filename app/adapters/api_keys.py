@@ -55,7 +55,7 @@ class MongoApiKeys:
 
     def used(self, key_id: ObjectId, at: datetime) -> None:
         """Note when the key was last used (never moving the time back), at most once a minute per process."""
-        if not self._notes.due(key_id):
+        if not self._notes.due(key_id, at):
             return
         self._c.api_keys.update_one({"_id": key_id}, {"$max": {"lastUsedAt": at}}, session=self._binding.session)
-        self._notes.noted(key_id)
+        self._notes.noted(key_id, at)

@@ -9,6 +9,9 @@ from bson import ObjectId
 from app.adapters.documents import (
     AUDIT_EVENTS,
     CREATION_FIELDS,
+    CUSTOMERS_BY_RESELLER,
+    USERS_BY_CUSTOMER,
+    USERS_BY_RESELLER,
     audit_entry_from,
     audit_event_document,
     creation_entry,
@@ -44,7 +47,8 @@ class MongoAudit:
         if document is None:
             return trail
         trail.append(creation_entry(document, customer_id=customer_id))
-        return trail + self._creations(self._c.users, {"customerId": customer_id}, limit, before, "user")
+        return trail + self._creations(self._c.users, {"customerId": customer_id}, limit, before, "user",
+                                       USERS_BY_CUSTOMER)
 
     def of_user(self, user_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
         """The user's changes and its creation: at most limit, newest first."""
@@ -61,8 +65,10 @@ class MongoAudit:
         document = self._c.resellers.find_one({"_id": reseller_id, **before_id(before)}, {"createdAt": 1, "createdBy": 1})
         if document is not None:
             trail.append(AuditEntry(creation_event(document, "reseller.create"), reseller_id, id=reseller_id))
-        trail += self._creations(self._c.customers, {"resellerId": reseller_id}, limit, before, "customer")
-        return trail + self._creations(self._c.users, {"resellerId": reseller_id}, limit, before, "user")
+        trail += self._creations(self._c.customers, {"resellerId": reseller_id}, limit, before, "customer",
+                                 CUSTOMERS_BY_RESELLER)
+        return trail + self._creations(self._c.users, {"resellerId": reseller_id}, limit, before, "user",
+                                       USERS_BY_RESELLER)
 
     def _changes(self, query: dict[str, Any], limit: int, before: ObjectId | None) -> list[AuditEntry]:
         found = self._c.audit_events.find({**query, **before_id(before)}).sort("_id", -1).limit(limit)
@@ -70,8 +76,8 @@ class MongoAudit:
 
     @staticmethod
     def _creations(collection: Any, query: dict[str, Any], limit: int, before: ObjectId | None,
-                   kind: str) -> list[AuditEntry]:
-        found = collection.find({**query, **before_id(before)}, CREATION_FIELDS).sort("_id", -1).limit(limit)
+                   kind: str, index: str) -> list[AuditEntry]:
+        found = collection.find({**query, **before_id(before)}, CREATION_FIELDS).sort("_id", -1).hint(index).limit(limit)
         if kind == "user":
             return [creation_entry(document, customer_id=document["customerId"], user_id=document["_id"])
                     for document in found]

@@ -3,17 +3,28 @@ second (auth_failures, kept for the throttling window by a TTL index), and the c
 authenticated from (reseller_known_clients). Reseller documents are never written on the request path."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.adapters.documents import failure_from
+from app.adapters.documents import WITHOUT_HISTORY, api_key_from, failure_from, reseller_from
 from app.adapters.mongo import UNBOUND, Binding, Collections, Notes
-from app.domain.model import Failure
+from app.domain.api_keys import ApiKey
+from app.domain.model import Failure, Reseller
 
 # A process writes "this client authenticated as that reseller" at most this often per pair.
 KNOWN_CLIENT_NOTE_SECONDS = 3600
+# What tells a failure from the reseller's document where both are read together.
+FAILURE_MARK = "failure"
+# Where a key's reseller is put when both are read together.
+OWNER = "owner"
+
+
+def by_time(failures: Iterable[Failure]) -> list[Failure]:
+    """Failures, oldest first."""
+    return sorted(failures, key=lambda failure: failure.at)
 
 
 class MongoAuthentications:
@@ -27,12 +38,36 @@ class MongoAuthentications:
     def bound(self, binding: Binding) -> MongoAuthentications:
         return MongoAuthentications(self._c, self._notes, binding)
 
+    def attempt_of(self, name: str) -> tuple[Reseller | None, list[Failure]]:
+        """The reseller of this name (None when there is none) and the name's failed authentications lately, read in
+        one round trip (the reseller's document, then the failures, by $unionWith): every request authenticates."""
+        failures = {"$match": {"name": name}}, {"$project": {"client": 1, "second": 1, "count": 1,
+                                                             FAILURE_MARK: {"$literal": True}}}
+        found = list(self._c.resellers.aggregate(
+            [{"$match": {"name": name}}, {"$project": WITHOUT_HISTORY},
+             {"$unionWith": {"coll": self._c.auth_failures.name, "pipeline": list(failures)}}],
+            session=self._binding.session))
+        reseller = next((reseller_from(document) for document in found if FAILURE_MARK not in document), None)
+        return reseller, by_time(failure_from(document) for document in found if FAILURE_MARK in document)
+
+    def key_attempt_of(self, key_id: ObjectId) -> tuple[ApiKey | None, Reseller | None]:
+        """The API key with this id (None when there is none) and its reseller, read in one round trip ($lookup)."""
+        found = next(self._c.api_keys.aggregate(
+            [{"$match": {"_id": key_id}},
+             {"$lookup": {"from": self._c.resellers.name, "localField": "resellerId", "foreignField": "_id",
+                          "as": OWNER, "pipeline": [{"$project": WITHOUT_HISTORY}]}}],
+            session=self._binding.session), None)
+        if found is None:
+            return None, None
+        owners = found.pop(OWNER)
+        return api_key_from(found), reseller_from(owners[0]) if owners else None
+
     def failures_of(self, name: str) -> list[Failure]:
         """The failed authentications of a name lately (some may be older than the window: the TTL monitor runs
         every minute), oldest first."""
         found = self._c.auth_failures.find({"name": name}, {"client": 1, "second": 1, "count": 1},
                                            session=self._binding.session)
-        return sorted((failure_from(document) for document in found), key=lambda failure: failure.at)
+        return by_time(failure_from(document) for document in found)
 
     def count_failure(self, name: str, client: str, at: datetime, expires_at: datetime) -> None:
         """Count one failed authentication of a name from a client, in the second it happened."""
@@ -60,11 +95,11 @@ class MongoAuthentications:
     def note_known_client(self, reseller_id: ObjectId, client: str, at: datetime) -> None:
         """Record that client authenticated as this reseller (at most hourly per pair and process)."""
         pair = (reseller_id, client)
-        if not self._notes.due(pair):
+        if not self._notes.due(pair, at):
             return
         self._c.known_clients.update_one({"resellerId": reseller_id, "client": client}, {"$set": {"at": at}},
                                          upsert=True)
-        self._notes.noted(pair)
+        self._notes.noted(pair, at)
 
     def is_known_client(self, reseller_id: ObjectId, client: str, since: datetime) -> bool:
         """Tell whether client authenticated as this reseller since then."""

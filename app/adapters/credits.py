@@ -6,12 +6,11 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.adapters.documents import CREDIT_TRANSACTIONS, IDEMPOTENCY_KEY, credit_document, credit_from
+from app.adapters.documents import CREDIT_TRANSACTIONS, IDEMPOTENCY_INDEX, IDEMPOTENCY_KEY, credit_document, credit_from
 from app.adapters.mongo import UNBOUND, Binding, Collections, first, insert, page
 from app.domain.exceptions import CreditEntryExists
 from app.domain.model import CreditEntry, Page
 
-LEDGER_KEY_INDEX = "resellerId_1_idempotency.key_1"
 REFERENCE_INDEX = "customerId_1_reference_1"
 
 
@@ -33,13 +32,16 @@ class MongoCredits:
         """The entry a request with this Idempotency-Key of this reseller made, or None."""
         found = self._entries(durable).find({"resellerId": reseller_id, IDEMPOTENCY_KEY: key},
                                             session=self._binding.session)
-        document = first(found.hint(LEDGER_KEY_INDEX).limit(1))
+        document = first(found.hint(IDEMPOTENCY_INDEX).limit(1))
         return credit_from(document) if document else None
 
     def with_reference(self, customer_id: ObjectId, reference: str, *, durable: bool = False) -> CreditEntry | None:
         """The entry of this customer with this reference, or None."""
-        document = self._entries(durable).find_one({"customerId": customer_id, "reference": reference},
-                                                   session=self._binding.session)
+        # Hinted, as the Idempotency-Key's: the index is partial (entries with a reference), which an equality on
+        # reference makes it eligible for on mongod, but not every server's planner sees it (SecantusDB's does not).
+        found = self._entries(durable).find({"customerId": customer_id, "reference": reference},
+                                            session=self._binding.session)
+        document = first(found.hint(REFERENCE_INDEX).limit(1))
         return credit_from(document) if document else None
 
     def page_of(self, customer_id: ObjectId, after: ObjectId | None, limit: int, *, newest_first: bool) -> Page:

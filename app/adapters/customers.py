@@ -14,12 +14,17 @@ from app.adapters.documents import (
     WITHOUT_HISTORY,
     customer_document,
     customer_from,
+    customers_index,
+    hold_change,
+    hold_filter,
+    list_filter,
     lookalike_filter,
 )
 from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
 from app.domain import names
+from app.domain.commands import NO_FILTERS, ListFilters
 from app.domain.exceptions import CustomerExists, InsufficientCredits
-from app.domain.model import Changed, Customer, Page
+from app.domain.model import Changed, Customer, Holder, Page
 
 
 class MongoCustomers:
@@ -36,11 +41,11 @@ class MongoCustomers:
         """Store a new customer; raises CustomerExists when its name, or one that looks the same, is taken."""
         insert(self._c.majority[CUSTOMERS], customer_document(customer), self._binding, CustomerExists)
 
-    def name_taken(self, name: str, *, durable: bool = False) -> bool:
-        """Tell whether a customer has this name, or one that looks the same (durable: as a majority has it)."""
-        found = self._customers(durable).find_one(lookalike_filter(name, "nameKey"), {"_id": 1},
+    def holder(self, name: str, *, durable: bool = False) -> Holder | None:
+        """The customer that has this name, or one that looks the same, or None (durable: as a majority has it)."""
+        found = self._customers(durable).find_one(lookalike_filter(name, "nameKey"), {"_id": 1, "resellerId": 1},
                                                   session=self._binding.session)
-        return found is not None
+        return Holder(found["_id"], found["resellerId"]) if found else None
 
     def of(self, reseller_id: ObjectId, customer_id: ObjectId) -> Customer | None:
         """The customer with this id if it belongs to this reseller, else None."""
@@ -67,15 +72,20 @@ class MongoCustomers:
                                               session=self._binding.session)
         return customer_from(document) if document else None
 
-    def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int) -> Page:
-        """A page of the reseller's customers in creation order, after the customer with id after."""
-        query = {"resellerId": reseller_id, **after_id(after)}
+    def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int,
+                filters: ListFilters = NO_FILTERS) -> Page:
+        """A page of the reseller's customers that pass the filters, in creation order, after the customer with id
+        after."""
+        query = {"resellerId": reseller_id, **list_filter(filters, "name"), **after_id(after)}
         cursor = self._c.customers.find(query, WITHOUT_HISTORY, session=self._binding.session)
-        return page(cursor.sort("_id", 1).limit(limit + 1), customer_from, limit)
+        return page(cursor.sort("_id", 1).hint(customers_index(filters)).limit(limit + 1), customer_from, limit)
 
-    def count_of(self, reseller_id: ObjectId) -> int:
-        """How many customers the reseller has."""
-        return self._c.customers.count_documents({"resellerId": reseller_id}, session=self._binding.session)
+    def count_of(self, reseller_id: ObjectId, *, active: bool | None = None) -> int:
+        """How many customers the reseller has (active or suspended ones only, when asked)."""
+        query: dict[str, Any] = {"resellerId": reseller_id}
+        if active is not None:
+            query["active"] = active
+        return self._c.customers.count_documents(query, session=self._binding.session)
 
     def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
         """Set fields of the reseller's customer; the customer as changed, or None when it has none of this id."""
@@ -85,18 +95,20 @@ class MongoCustomers:
         found = self.of(reseller_id, customer_id) if changed.matched_count else None
         return Changed(found, True) if found else None
 
-    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool) -> Changed | None:
-        """Suspend or resume the reseller's customer (a change only when it was the other way); the customer as this
-        request left it, or None."""
+    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool, by: str) -> Changed | None:
+        """Suspend or resume the reseller's customer, by the reseller or the operators (a change only when
+        hold_filter allows it); the customer as this request left it, or None."""
         changed = self._c.majority[CUSTOMERS].update_one(
-            {"_id": customer_id, "resellerId": reseller_id, **other_way(active)}, {"$set": {"active": active}},
+            {"_id": customer_id, "resellerId": reseller_id, **hold_filter(active, by)}, hold_change(active, by),
             session=self._binding.session)
         found = self.of(reseller_id, customer_id)
         if found is None:
             return None
         # Read in the change's transaction this is the customer as changed; without transactions another request may
         # have turned it since, and the answer still tells what this one did.
-        return Changed(replace(found, active=active), True) if changed.modified_count else Changed(found, False)
+        if not changed.modified_count:
+            return Changed(found, False)
+        return Changed(replace(found, active=active, suspended_by=None if active else by), True)
 
     def change_credits(self, reseller_id: ObjectId, customer_id: ObjectId, amount: int) -> Changed | None:
         """Add amount (negative: take it) to the reseller's customer's credits, unless that would take them below 0
@@ -115,8 +127,3 @@ class MongoCustomers:
 
     def _customers(self, durable: bool) -> Any:
         return self._c.durable[CUSTOMERS] if durable else self._c.customers
-
-
-def other_way(active: bool) -> dict[str, Any]:
-    """The filter of a document whose active flag is not yet active (documents without one count as active)."""
-    return {"active": False} if active else {"active": {"$ne": False}}

@@ -12,10 +12,12 @@ from bson import ObjectId
 
 from app.domain import names
 from app.domain.api_keys import ApiKey
-from app.domain.credits import BY_OPERATOR, BY_RESELLER
+from app.domain.commands import ListFilters
 from app.domain.events import FeedEvent
 from app.domain.limits import SendingLimits
 from app.domain.model import (
+    BY_OPERATOR,
+    BY_RESELLER,
     AuditEntry,
     CreditEntry,
     Customer,
@@ -53,6 +55,7 @@ CUSTOMER_FIELDS = {
     "billing_type": "billingType",
     "mo_charge": "moCharge",
     "active": "active",
+    "suspended_by": "suspendedBy",
 }
 USER_FIELDS = {
     "password_hash": "passwordHash",
@@ -64,6 +67,7 @@ USER_FIELDS = {
     "final_status_push": "finalStatusPush",
     "swapping_source_address_allowed": "swappingSourceAddressAllowed",
     "active": "active",
+    "suspended_by": "suspendedBy",
 }
 RESELLER_FIELDS = {"password_hash": "passwordHash", "active": "active", "free_credits": "freeCredits"}
 # Optional user fields: absent from the document when not set.
@@ -90,6 +94,23 @@ FIRST_GENERATION = 2
 # Which rules and which Unicode version made a document's look-alike keys.
 KEY_RULES = "keyRules"
 KEY_UNICODE = "keyUnicode"
+# Who suspended a customer or user: the reseller, or the operators (a hold the reseller cannot lift).
+SUSPENDED_BY = "suspendedBy"
+# The indexes that serve the lists, each with the paging key (_id) after its equality fields (so that it walks the
+# list in id order) or before its range fields (names by prefix and creation times, then filtered on the index's
+# own keys, never by fetching what they leave out). The queries name them: a planner may not see that a range field
+# after _id serves a filter.
+CUSTOMERS_BY_RESELLER = "resellerId_1__id_1_name_1_createdAt_1"
+CUSTOMERS_BY_ACTIVE = "resellerId_1_active_1__id_1"
+CUSTOMERS_BY_INTEGRATION_ID = "resellerId_1_integrationId_1__id_1"
+USERS_BY_RESELLER = "resellerId_1__id_1_username_1_createdAt_1"
+USERS_BY_CUSTOMER = "customerId_1__id_1_username_1_createdAt_1"
+USERS_BY_ACTIVE = "resellerId_1_active_1__id_1"
+USERS_BY_EMAIL = "email_1_resellerId_1__id_1"
+USERS_BY_PHONE_NUMBER = "phoneNumber_1_resellerId_1__id_1"
+# A string that sorts after every string that begins with a given prefix (MongoDB compares strings by their UTF-8
+# bytes, and no character's bytes sort after U+10FFFF's).
+AFTER_EVERY_CONTINUATION = "\U0010ffff"
 
 
 def key_field(base: str, generation: int) -> str:
@@ -328,6 +349,7 @@ def customer_from(document: dict[str, Any]) -> Customer:
         active=document.get("active", True),
         created=creation_event(document, "customer.create"),
         idempotency=idempotency_from(document),
+        suspended_by=suspended_by(document),
     )
 
 
@@ -343,6 +365,7 @@ def user_from(document: dict[str, Any]) -> User:
         limits=limits_from(document),
         active=document.get("active", True),
         idempotency=idempotency_from(document),
+        suspended_by=suspended_by(document),
     )
 
 
@@ -395,3 +418,75 @@ def delivery_from(document: dict[str, Any]) -> Delivery:
                     first_attempt_at=document["firstAttemptAt"], last_attempt_at=document["lastAttemptAt"],
                     last_code=document.get("lastCode"), last_error=document.get("lastError"),
                     next_attempt_at=document.get("nextAttemptAt"), delivered_at=document.get("deliveredAt"))
+
+
+def suspended_by(document: dict[str, Any]) -> str | None:
+    """Who suspended a suspended document (None when it is active). A suspension stored before holds existed names no
+    one until `db upgrade` reads who made it from the audit trail: meanwhile it reads as the operators', the side that
+    keeps a hold an operator may have made."""
+    if document.get("active", True):
+        return None
+    return document.get(SUSPENDED_BY, BY_OPERATOR)
+
+
+def hold_filter(active: bool, by: str) -> dict[str, Any]:
+    """The filter of a document that a suspension (active False) or a resumption by the reseller or the operators
+    would change: a reseller resumes only its own suspensions; an operator's suspension of what its reseller
+    suspended makes it the operators' hold."""
+    if active:
+        return {"active": False, SUSPENDED_BY: BY_RESELLER} if by == BY_RESELLER else {"active": False}
+    if by == BY_RESELLER:
+        return {"active": {"$ne": False}}
+    return {"$or": [{"active": {"$ne": False}}, {SUSPENDED_BY: {"$ne": BY_OPERATOR}}]}
+
+
+def hold_change(active: bool, by: str) -> dict[str, Any]:
+    """The update that suspends (recording who) or resumes a document."""
+    if active:
+        return {"$set": {"active": True}, "$unset": {SUSPENDED_BY: ""}}
+    return {"$set": {"active": False, SUSPENDED_BY: by}}
+
+
+def list_filter(filters: ListFilters, name_field: str) -> dict[str, Any]:
+    """The part of a list's query that its filters make (the owner and the page's start are added by the store)."""
+    query: dict[str, Any] = {}
+    if filters.active is not None:
+        query["active"] = filters.active
+    if filters.integration_id is not None:
+        query["integrationId"] = filters.integration_id
+    if filters.email is not None:
+        query["email"] = filters.email
+    if filters.phone_number is not None:
+        query["phoneNumber"] = filters.phone_number
+    if filters.prefix is not None:
+        query[name_field] = {"$gte": filters.prefix, "$lt": filters.prefix + AFTER_EVERY_CONTINUATION}
+    created: dict[str, Any] = {}
+    if filters.created_after is not None:
+        created["$gte"] = filters.created_after
+    if filters.created_before is not None:
+        created["$lt"] = filters.created_before
+    if created:
+        query["createdAt"] = created
+    return query
+
+
+def customers_index(filters: ListFilters) -> str:
+    """The index that serves a list of a reseller's customers with these filters."""
+    if filters.integration_id is not None:
+        return CUSTOMERS_BY_INTEGRATION_ID
+    if filters.active is not None:
+        return CUSTOMERS_BY_ACTIVE
+    return CUSTOMERS_BY_RESELLER
+
+
+def users_index(filters: ListFilters, by_customer: bool) -> str:
+    """The index that serves a list of a reseller's (or one customer's) users with these filters."""
+    if filters.email is not None:
+        return USERS_BY_EMAIL
+    if filters.phone_number is not None:
+        return USERS_BY_PHONE_NUMBER
+    if by_customer:
+        return USERS_BY_CUSTOMER
+    if filters.active is not None:
+        return USERS_BY_ACTIVE
+    return USERS_BY_RESELLER

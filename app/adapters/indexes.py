@@ -21,6 +21,9 @@ from app.adapters.documents import (
     AUTH_FAILURES,
     CREDIT_TRANSACTIONS,
     CUSTOMERS,
+    CUSTOMERS_BY_ACTIVE,
+    CUSTOMERS_BY_INTEGRATION_ID,
+    CUSTOMERS_BY_RESELLER,
     DELIVERIES,
     EVENTS,
     FAILED_NAMES,
@@ -28,6 +31,11 @@ from app.adapters.documents import (
     LOOKALIKE_KEYS,
     RESELLERS,
     USERS,
+    USERS_BY_ACTIVE,
+    USERS_BY_CUSTOMER,
+    USERS_BY_EMAIL,
+    USERS_BY_PHONE_NUMBER,
+    USERS_BY_RESELLER,
     WEBHOOKS,
     key_field,
 )
@@ -87,10 +95,25 @@ def wanted_indexes() -> dict[str, list[Index]]:
     """Every index the service owns, by collection."""
     return {
         RESELLERS: [index("name", **UNIQUE), *lookalike_indexes(RESELLERS)],
-        CUSTOMERS: [index("name", **UNIQUE), *lookalike_indexes(CUSTOMERS), index("resellerId", "_id"),
+        # The lists' indexes (documents.CUSTOMERS_BY_... and USERS_BY_...): the owner's pages by (owner, _id) carry the
+        # fields filtered by range after _id, and replace the (owner, _id) indexes they begin with; each equality
+        # filter has an index of its own that ends with _id.
+        CUSTOMERS: [index("name", **UNIQUE), *lookalike_indexes(CUSTOMERS),
+                    index("resellerId", "_id", "name", "createdAt", name=CUSTOMERS_BY_RESELLER,
+                          replaces=("resellerId_1__id_1",)),
+                    index("resellerId", "active", "_id", name=CUSTOMERS_BY_ACTIVE),
+                    index("resellerId", "integrationId", "_id", name=CUSTOMERS_BY_INTEGRATION_ID),
                     index("resellerId", "idempotency.key", **ONE_PER_KEY)],
-        USERS: [index("username", **UNIQUE), *lookalike_indexes(USERS), index("customerId", "_id"),
-                index("resellerId", "_id"), index("resellerId", "idempotency.key", **ONE_PER_KEY)],
+        USERS: [index("username", **UNIQUE), *lookalike_indexes(USERS),
+                index("customerId", "_id", "username", "createdAt", name=USERS_BY_CUSTOMER,
+                      replaces=("customerId_1__id_1",)),
+                index("resellerId", "_id", "username", "createdAt", name=USERS_BY_RESELLER,
+                      replaces=("resellerId_1__id_1",)),
+                index("resellerId", "active", "_id", name=USERS_BY_ACTIVE),
+                # By contact first: operators find users by email or phone number across resellers.
+                index("email", "resellerId", "_id", name=USERS_BY_EMAIL),
+                index("phoneNumber", "resellerId", "_id", name=USERS_BY_PHONE_NUMBER),
+                index("resellerId", "idempotency.key", **ONE_PER_KEY)],
         # The ledger pages by (customerId, _id): the compound serves every query on customerId alone, as the index it
         # replaces did; a reference once per customer; an Idempotency-Key once per reseller.
         CREDIT_TRANSACTIONS: [index("customerId", "_id", replaces=("customerId_1",)),

@@ -6,6 +6,9 @@
 - Change histories kept on documents by earlier versions move to the append-only audit_events.
 - Idempotency fingerprints that covered a user's password are dropped (the key stays: a retry is answered as a replay).
 - Failed authentications counted on reseller documents by earlier versions are removed (they live in auth_failures).
+- Customers and users from before suspensions existed are marked active (so that the lists' filter on active is an
+  equality an index serves); suspensions from before operator holds existed are given the side that made them, as
+  the audit trail tells it.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from app.adapters.documents import (
     KEY_UNICODE,
     LOOKALIKE_KEYS,
     RESELLERS,
+    SUSPENDED_BY,
     USERS,
     audit_event_document,
     history_event,
@@ -34,6 +38,7 @@ from app.adapters.documents import (
 )
 from app.adapters.mongo import MAJORITY
 from app.domain import names
+from app.domain.model import BY_OPERATOR, BY_RESELLER
 
 DUPLICATE_KEY = 11000
 # What a key that another document holds becomes on the later document: its own, which no name can make (names
@@ -224,6 +229,54 @@ def retired_lookalike_keys(collection: str) -> Backfill:
                     dict.fromkeys(fields, 1), apply)
 
 
+# The client an operator's command records in the audit trail begins so (app.cli.common.operator).
+OPERATOR_CLIENT = "cli "
+
+
+def holds(collection: str) -> Backfill:
+    """Mark the documents of collection that have no active flag active; give each suspended document without
+    suspendedBy the side whose suspension the audit trail records last (an operator's command, or a reseller's
+    request), or the operators' when the trail records none (an operator can lift it)."""
+    owner, action = ("customerId", "customer.suspend") if collection == CUSTOMERS else ("userId", "user.suspend")
+
+    def suspender(documents_of: Collection, document_id: ObjectId) -> str:
+        events = documents_of.database[AUDIT_EVENTS].find({owner: document_id, "action": action}, {"client": 1})
+        latest = next(iter(events.sort("_id", -1).limit(1)), None)
+        if latest is None:
+            return BY_OPERATOR
+        return BY_OPERATOR if str(latest.get("client", "")).startswith(OPERATOR_CLIENT) else BY_RESELLER
+
+    def apply(documents_of: Collection, documents: list[dict[str, Any]]) -> Batch:
+        writes, ids = [], []
+        for document in documents:
+            if "active" not in document:
+                writes.append(UpdateOne({"_id": document["_id"], "active": {"$exists": False}},
+                                        {"$set": {"active": True}}))
+                ids.append(document["_id"])
+            elif document["active"] is False and SUSPENDED_BY not in document:
+                writes.append(UpdateOne({"_id": document["_id"], "active": False, SUSPENDED_BY: {"$exists": False}},
+                                        {"$set": {SUSPENDED_BY: suspender(documents_of, document["_id"])}}))
+                ids.append(document["_id"])
+        if not writes:
+            return Batch(0)
+        try:
+            documents_of.bulk_write(writes, ordered=False)
+        except BulkWriteError as error:
+            # A document that a unique index being built refuses (SecantusDB refuses any update of a document whose
+            # key another holds while the index only refuses new duplicates; mongod does not): reported, and done by
+            # the upgrade that runs after the duplicates are resolved.
+            failed = error.details["writeErrors"]
+            if any(one["code"] != DUPLICATE_KEY for one in failed):
+                raise
+            return Batch(len(writes) - len(failed), tuple(
+                f"{collection}: {ids[one['index']]} not updated yet: {one['errmsg'][:120]}"
+                for one in failed))
+        return Batch(len(writes))
+
+    return Backfill(f"holds-{collection}", f"{collection}: active flags and who suspended", collection,
+                    {"active": 1, SUSPENDED_BY: 1}, apply)
+
+
 def cleanups() -> list[Backfill]:
     """What is removed once the indexes over it are gone (a field under a unique index cannot be removed before)."""
     retired = (RESELLERS, CUSTOMERS, USERS) if names.RETIRED_LOOKALIKE_GENERATIONS else ()
@@ -237,4 +290,5 @@ def every_backfill() -> list[Backfill]:
         *(histories(collection) for collection in (RESELLERS, CUSTOMERS, USERS)),
         *(fingerprints(collection) for collection in (CUSTOMERS, USERS)),
         reseller_failures(),
+        *(holds(collection) for collection in (CUSTOMERS, USERS)),
     ]

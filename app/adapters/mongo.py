@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bson import ObjectId
@@ -123,22 +123,22 @@ def page(cursor: Iterable[dict[str, Any]], build: Callable[[dict[str, Any]], Any
 
 class Notes:
     """What this process wrote lately (a key of anything hashable), so that it writes each at most once per period:
-    e.g. a client's address, or a key's use."""
+    e.g. a client's address, or a key's use. Periods are measured on the times written (the service's clock)."""
 
     def __init__(self, seconds: float, kept: int = 10_000):
-        self._seconds = seconds
+        self._period = timedelta(seconds=seconds)
         self._kept = kept
-        self._noted: OrderedDict[Hashable, float] = OrderedDict()
+        self._noted: OrderedDict[Hashable, datetime] = OrderedDict()
         self._lock = threading.Lock()
 
-    def due(self, what: Hashable) -> bool:
+    def due(self, what: Hashable, at: datetime) -> bool:
         with self._lock:
             noted = self._noted.get(what)
-            return noted is None or time.monotonic() - noted > self._seconds
+            return noted is None or at - noted > self._period
 
-    def noted(self, what: Hashable) -> None:
+    def noted(self, what: Hashable, at: datetime) -> None:
         with self._lock:
-            self._noted[what] = time.monotonic()
+            self._noted[what] = at
             self._noted.move_to_end(what)
             while len(self._noted) > self._kept:
                 self._noted.popitem(last=False)

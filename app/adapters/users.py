@@ -6,22 +6,28 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.adapters.customers import other_way
 from app.adapters.documents import (
     IDEMPOTENCY_INDEX,
     IDEMPOTENCY_KEY,
     USER_FIELDS,
     USERS,
+    USERS_BY_EMAIL,
+    USERS_BY_PHONE_NUMBER,
     WITHOUT_SECRETS,
+    hold_change,
+    hold_filter,
+    list_filter,
     lookalike_filter,
     stored_changes,
     user_document,
     user_from,
+    users_index,
 )
 from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, first, insert, page
 from app.domain import names
+from app.domain.commands import NO_FILTERS, ListFilters
 from app.domain.exceptions import UserExists
-from app.domain.model import Changed, Page, User
+from app.domain.model import Changed, Holder, Page, User
 
 
 class MongoUsers:
@@ -39,11 +45,11 @@ class MongoUsers:
         """Store a new user; raises UserExists when its username, or one that looks the same, is taken."""
         insert(self._c.majority[USERS], user_document(user), self._binding, UserExists)
 
-    def username_taken(self, username: str, *, durable: bool = False) -> bool:
-        """Tell whether a user has this username, or one that looks the same (durable: as a majority has it)."""
-        found = self._users(durable).find_one(lookalike_filter(username, "usernameKey"), {"_id": 1},
+    def holder(self, username: str, *, durable: bool = False) -> Holder | None:
+        """The user that has this username, or one that looks the same, or None (durable: as a majority has it)."""
+        found = self._users(durable).find_one(lookalike_filter(username, "usernameKey"), {"_id": 1, "resellerId": 1},
                                               session=self._binding.session)
-        return found is not None
+        return Holder(found["_id"], found["resellerId"]) if found else None
 
     def of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
         """The user with this id or username if it belongs to this reseller, else None."""
@@ -76,15 +82,32 @@ class MongoUsers:
         return user_from(document) if document else None
 
     def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
-                customer_id: ObjectId | None = None) -> Page:
-        """A page of the reseller's users (or of one customer's) in creation order, after the user with id after."""
-        owner = {"customerId": customer_id} if customer_id is not None else {"resellerId": reseller_id}
-        cursor = self._c.users.find({**owner, **after_id(after)}, WITHOUT_SECRETS, session=self._binding.session)
-        return page(cursor.sort("_id", 1).limit(limit + 1), user_from, limit)
+                customer_id: ObjectId | None = None, filters: ListFilters = NO_FILTERS) -> Page:
+        """A page of the reseller's users (or of one customer's) that pass the filters, in creation order, after the
+        user with id after."""
+        owner = {"customerId": customer_id} if customer_id is not None else {}
+        query = {"resellerId": reseller_id, **owner, **list_filter(filters, "username"), **after_id(after)}
+        cursor = self._c.users.find(query, WITHOUT_SECRETS, session=self._binding.session)
+        hint = users_index(filters, by_customer=customer_id is not None)
+        return page(cursor.sort("_id", 1).hint(hint).limit(limit + 1), user_from, limit)
+
+    def with_contact(self, *, email: str | None = None, phone_number: str | None = None, limit: int) -> list[User]:
+        """For operators: the users (any reseller's) with this email address or phone number, by reseller and id."""
+        query, hint = ({"email": email}, USERS_BY_EMAIL) if email is not None else \
+            ({"phoneNumber": phone_number}, USERS_BY_PHONE_NUMBER)
+        cursor = self._c.users.find(query, WITHOUT_SECRETS, session=self._binding.session)
+        return [user_from(document) for document in cursor.sort([("resellerId", 1), ("_id", 1)]).hint(hint).limit(limit)]
 
     def count_of_customer(self, customer_id: ObjectId) -> int:
         """How many users the customer has."""
         return self._c.users.count_documents({"customerId": customer_id}, session=self._binding.session)
+
+    def count_of_reseller(self, reseller_id: ObjectId, *, active: bool | None = None) -> int:
+        """How many users the reseller's customers have (active or suspended ones only, when asked)."""
+        query: dict[str, Any] = {"resellerId": reseller_id}
+        if active is not None:
+            query["active"] = active
+        return self._c.users.count_documents(query, session=self._binding.session)
 
     def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
         """Set (None: remove) fields of the reseller's user; the user as changed, or None when it has none of this id."""
@@ -97,15 +120,18 @@ class MongoUsers:
         found = self.of(reseller_id, user_id=user_id) if changed.matched_count else None
         return Changed(found, True) if found else None
 
-    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool) -> Changed | None:
-        """Suspend or resume the reseller's user (a change only when it was the other way); the user as this request
-        left it, or None."""
-        changed = self._c.majority[USERS].update_one({"_id": user_id, "resellerId": reseller_id, **other_way(active)},
-                                                     {"$set": {"active": active}}, session=self._binding.session)
+    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool, by: str) -> Changed | None:
+        """Suspend or resume the reseller's user, by the reseller or the operators (a change only when hold_filter
+        allows it); the user as this request left it, or None."""
+        changed = self._c.majority[USERS].update_one(
+            {"_id": user_id, "resellerId": reseller_id, **hold_filter(active, by)}, hold_change(active, by),
+            session=self._binding.session)
         found = self.of(reseller_id, user_id=user_id)
         if found is None:
             return None
-        return Changed(replace(found, active=active), True) if changed.modified_count else Changed(found, False)
+        if not changed.modified_count:
+            return Changed(found, False)
+        return Changed(replace(found, active=active, suspended_by=None if active else by), True)
 
     def _users(self, durable: bool) -> Any:
         return self._c.durable[USERS] if durable else self._c.users

@@ -12,9 +12,8 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 import config
 from app.bootstrap import Provisioning, bootstrap
-from app.domain.credits import BY_OPERATOR
 from app.domain.exceptions import ResellerExists, ResellerNotFound
-from app.domain.model import Origin
+from app.domain.model import BY_OPERATOR, Origin
 from app.domain.text import quoted
 
 LIST_LIMIT_MAX = 1000
@@ -38,9 +37,9 @@ def tools() -> Provisioning:
     return root.meta["provisioning"]
 
 
-def command(group, name=None):
+def command(group, name=None, **settings):
     """A subcommand of group, run within a unit of work (passed as uow), whose expected failures end in one
-    clear line and exit status 1."""
+    clear line and exit status 1; settings are click's command settings."""
 
     def decorate(function):
         @functools.wraps(function)
@@ -55,7 +54,7 @@ def command(group, name=None):
             except (ConnectionFailure, ExecutionTimeout):
                 raise click.ClickException("the database is unavailable (see MONGODB_URI)") from None
 
-        return group.command(name)(run)
+        return group.command(name, **settings)(run)
 
     return decorate
 
@@ -72,6 +71,19 @@ def operator():
 def new_password(variable):
     """A password from the environment variable, or else from a hidden prompt that asks twice."""
     return os.environ.get(variable) or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def api_name(attribute):
+    """An attribute's name as the API spells it (camelCase)."""
+    first, *rest = attribute.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def shown_change(attribute, before, after):
+    """'name old -> new' for a field a change makes, in the API's words ((none) for a value not set)."""
+    def value(given):
+        return "(none)" if given is None else shown(given)
+    return f"{api_name(attribute)} {value(before)} -> {value(after)}"
 
 
 def shown(value):

@@ -11,17 +11,23 @@ from app.cli.common import (
     operator,
     page_after,
     shown,
+    shown_change,
     the_one,
     tools,
 )
 from app.domain import credits
-from app.domain.commands import CreditRequest, LedgerRequest
+from app.domain.commands import CreditRequest, CustomerChange, LedgerRequest
 from app.domain.exceptions import InsufficientCredits, ReferenceReused
+from app.domain.model import BY_OPERATOR
 from app.domain.text import text_problems
 from app.service_layer import credits as credits_service
 from app.service_layer import customers, lookups
 
-customer = click.Group("customer", help="Look customers up, list, suspend and resume them.")
+ROTATION_ALGORITHMS = ("CONVERSATION", "MAX_ROTATION")
+BILLING_TYPES = ("PRE_PAID", "POST_PAID")
+MO_CHARGE_MAX = 1_000_000_000
+
+customer = click.Group("customer", help="Look customers up, list, change, suspend and resume them, and their credits.")
 
 
 def reseller_named(reseller_id, uow):
@@ -50,6 +56,7 @@ def show_customer(name_or_id, uow):
         ("moCharge", found.mo_charge),
         ("credits", found.credits),
         ("active", found.active),
+        *([("suspendedBy", found.suspended_by)] if found.suspended_by else []),
         ("users", lookups.user_count(found.id, uow=uow)),
         ("createdAt", found.created.at),
     ])
@@ -68,15 +75,18 @@ def list_customers(reseller_name, limit, after, uow):
 
 
 def set_active(name_or_id, active, uow):
+    """Suspend (an operators' hold: its reseller cannot resume it) or resume a customer, as the operators."""
     found = named(name_or_id, uow)
-    customers.set_customer_active(found.reseller_id, found.id, active, operator(), uow=uow, clock=tools().clock)
+    customers.set_customer_active(found.reseller_id, found.id, active, operator(), uow=uow, clock=tools().clock,
+                                  by=BY_OPERATOR)
     return found
 
 
 @command(customer, name="suspend")
 @click.argument("name_or_id")
 def suspend_customer(name_or_id, uow):
-    """Suspend a customer: the platform stops serving every user of it."""
+    """Suspend a customer: the platform stops serving every user of it, until an operator resumes it (its reseller
+    cannot)."""
     click.echo(f"suspended customer {set_active(name_or_id, False, uow).name}")
 
 
@@ -87,7 +97,8 @@ def resume_customer(name_or_id, uow):
     click.echo(f"resumed customer {set_active(name_or_id, True, uow).name}")
 
 
-@command(customer, name="credit")
+# A negative AMOUNT is an argument, not an unknown option (click's documented way: ignore_unknown_options).
+@command(customer, name="credit", context_settings={"ignore_unknown_options": True})
 @click.argument("name_or_id")
 @click.argument("amount", type=click.IntRange(-credits.AMOUNT_MAX, credits.AMOUNT_MAX))
 @click.option("--reason", type=click.Choice(credits.REASONS), required=True, help="what the change is")
@@ -102,7 +113,7 @@ def credit_customer(name_or_id, amount, reason, reference, uow):
     request = CreditRequest(None, found.id, amount, reason, reference)
     try:
         made = credits_service.change_credits(found.reseller_id, request, operator(), None, uow=uow,
-                                              clock=tools().clock, by=credits.BY_OPERATOR)
+                                              clock=tools().clock, by=BY_OPERATOR)
     except InsufficientCredits:
         raise click.ClickException(f"customer {found.name} has {found.credits} credits: {amount} would take them "
                                    "below 0; nothing was changed") from None
@@ -127,3 +138,33 @@ def customer_transactions(name_or_id, limit, after, order, uow):
     echo_table(("ID", "AT", "AMOUNT", "REASON", "BALANCE", "ORIGIN", "REFERENCE"),
                [(str(entry.id), shown(entry.created.at), f"{entry.amount:+d}", entry.reason, str(entry.balance_after),
                  entry.origin, shown(entry.reference or "")) for entry in page.items], page)
+
+
+@command(customer, name="update")
+@click.argument("name_or_id")
+@click.option("--integration-id", help="the reseller's own reference for the customer")
+@click.option("--rotation-algorithm", type=click.Choice(ROTATION_ALGORITHMS))
+@click.option("--billing-type", type=click.Choice(BILLING_TYPES))
+@click.option("--mo-charge", type=click.IntRange(0, MO_CHARGE_MAX), help="what a mobile-originated message costs")
+@click.option("--dry-run", is_flag=True, help="say what would change, and change nothing")
+def update_customer(name_or_id, integration_id, rotation_algorithm, billing_type, mo_charge, dry_run, uow):
+    """Change a customer's settings (its name cannot change): recorded as the operators'."""
+    if integration_id is not None and (problems := text_problems(integration_id, max_length=128)):
+        raise click.BadParameter("; ".join(problems), param_hint="--integration-id")
+    changes = {name: value for name, value in (("integration_id", integration_id),
+                                               ("rotation_algorithm", rotation_algorithm),
+                                               ("billing_type", billing_type), ("mo_charge", mo_charge))
+               if value is not None}
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one of --integration-id, --rotation-algorithm, "
+                               "--billing-type, --mo-charge")
+    found = named(name_or_id, uow)
+    request = CustomerChange(None, found.id, changes)
+    preview = customers.preview_customer_change(found.reseller_id, request, uow=uow)
+    said = ", ".join(shown_change(name, getattr(found, name), getattr(preview.found, name))
+                     for name in preview.changed) or "nothing"
+    if dry_run:
+        click.echo(f"customer {found.name}: would change {said}; nothing was written")
+        return
+    customers.change_customer(found.reseller_id, request, operator(), uow=uow, clock=tools().clock)
+    click.echo(f"updated customer {found.name}: {said}")

@@ -1,13 +1,13 @@
 """`reseller create|set-password|disable|enable|unlock|list`."""
 import click
 
-from app.cli.common import command, echo_rows, new_password, operator, shown, tools
+from app.cli.common import command, echo_fields, echo_rows, new_password, operator, shown, tools
 from app.domain import passwords
 from app.domain.commands import Credentials
 from app.domain.text import identifier, text_problems
 from app.service_layer import lookups, resellers
 
-reseller = click.Group("reseller", help="Create, change and list resellers.")
+reseller = click.Group("reseller", help="Create, change, show and list resellers.")
 FREE_CREDITS_MAX = 1_000_000_000
 
 
@@ -94,3 +94,28 @@ def list_resellers(uow):
     for found, customers in lookups.resellers_with_customer_counts(uow=uow):
         rows.append((shown(found.name), "yes" if found.active else "no", str(found.free_credits), str(customers)))
     echo_rows(rows)
+
+
+@command(reseller, name="show")
+@click.argument("name")
+def show_reseller(name, uow):
+    """Show a reseller: whether it is enabled, its free credits, how many customers and users it has (and how many
+    are suspended), and whether failed authentications lock its name out (and for how long)."""
+    service = tools()
+    summary = lookups.reseller_summary(name, uow=uow, limits=service.limits, clock=service.clock)
+    found, locks = summary.reseller, summary.locks
+    everywhere = f"yes, for {locks.everywhere} s more (all but its known addresses)" if locks.everywhere else "no"
+    echo_fields([
+        ("reseller", found.name),
+        ("id", found.id),
+        ("active", found.active),
+        ("freeCredits", found.free_credits),
+        ("customers", f"{summary.customers} ({summary.suspended_customers} suspended)"),
+        ("users", f"{summary.users} ({summary.suspended_users} suspended)"),
+        ("failures", f"{locks.failures} failed logins in the last {service.limits.window_seconds} s"),
+        ("locked", everywhere),
+        *[(f"locked from {address}", f"for {seconds} s more") for address, seconds in locks.addresses.items()],
+        ("createdAt", found.created_at),
+    ])
+    if locks.everywhere or locks.addresses:
+        click.echo(f"(provisioning reseller unlock {found.name} forgets them)")

@@ -66,9 +66,10 @@ class UserRequest:
 
 @dataclass(frozen=True)
 class CustomerUserRequest:
-    """customer-user/create: who asks, the customer, its first user, and whether free credits apply."""
+    """customer-user/create: who asks (no one: an operator's import), the customer, its first user, and whether free
+    credits apply."""
 
-    credentials: Credentials | KeyCredentials
+    credentials: Credentials | KeyCredentials | None
     customer: NewCustomer
     user: NewUser
     apply_free_credits: bool
@@ -77,19 +78,24 @@ class CustomerUserRequest:
 
 @dataclass(frozen=True)
 class CustomerLookup:
-    """customer/get, customer/suspend, customer/resume: who asks, and which of its customers."""
+    """customer/get, customer/suspend, customer/resume: who asks, and which of its customers (by id or by name); a
+    suspension or resumption may be a dry run."""
 
     credentials: Credentials | KeyCredentials
-    customer_id: ObjectId
+    customer_id: ObjectId | None = None
+    name: str | None = None
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
 class CustomerChange:
-    """customer/update: who asks, which of its customers, and the settings to change (by field name)."""
+    """customer/update: who asks (no one: an operator), which of its customers, and the settings to change (by field
+    name)."""
 
-    credentials: Credentials | KeyCredentials
+    credentials: Credentials | KeyCredentials | None
     customer_id: ObjectId
     changes: dict[str, Any]
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class UserLookup:
     credentials: Credentials | KeyCredentials
     user_id: ObjectId | None = None
     username: str | None = None
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,16 +117,37 @@ class UserChange:
     changes: dict[str, Any]
     cleared: tuple[str, ...] = ()
     password: str | None = field(default=None, repr=False)
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What a list keeps (all given ones at once; None: not given): active or suspended, an exact integrationId, email
+    or phone number, names or usernames that begin with a prefix, and a creation time at or after createdAfter and
+    before createdBefore."""
+
+    active: bool | None = None
+    integration_id: str | None = None
+    email: str | None = None
+    phone_number: str | None = None
+    prefix: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+NO_FILTERS = ListFilters()
 
 
 @dataclass(frozen=True)
 class ListRequest:
-    """customer/list, user/list: who asks, the page wanted (after the id given, at most limit), whose users."""
+    """customer/list, user/list: who asks, the page wanted (after the id given, at most limit), whose users, and what
+    the list keeps."""
 
     credentials: Credentials | KeyCredentials
     limit: int
     after: ObjectId | None = None
     customer_id: ObjectId | None = None
+    filters: ListFilters = NO_FILTERS
 
 
 @dataclass(frozen=True)
@@ -199,3 +227,13 @@ class WebhookLookup:
 
     credentials: Credentials | KeyCredentials
     webhook_id: ObjectId
+
+
+@dataclass(frozen=True)
+class CustomerUserImport:
+    """customer-user/import: who asks, the rows as given (each with customer-user/create's parameters, checked one by
+    one), and whether it is a dry run."""
+
+    credentials: Credentials | KeyCredentials
+    rows: tuple[dict[str, Any], ...]
+    dry_run: bool = False

@@ -6,6 +6,3 @@ REASONS = ("TOPUP", "REFUND", "ADJUSTMENT")
 # The reason of the entry made at creation when applyFreeCredits=true.
 FREE_CREDITS = "FREE_CREDITS"
 REFERENCE_MAX_LENGTH = 128
-# Who made a change: the reseller through the API, or an operator with the CLI.
-BY_RESELLER = "reseller"
-BY_OPERATOR = "operator"

@@ -9,7 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.domain.credits import BY_OPERATOR, BY_RESELLER
+from app.domain.model import BY_OPERATOR, BY_RESELLER
 from app.domain.text import iso_time
 
 CUSTOMER_CREATED = "customer.created"

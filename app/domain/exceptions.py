@@ -6,18 +6,30 @@ class AuthenticationFailed(Exception):
 
 
 class TooManyFailures(Exception):
-    """The reseller name failed to authenticate too often lately; try again after retry_after seconds."""
+    """The reseller name failed to authenticate too often lately; try again after retry_after seconds. reseller is the
+    name of the reseller it is, when it is one (never what a caller gave that names none: it may be a password typed
+    in the wrong field)."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, reseller: str | None = None):
         super().__init__(retry_after)
         self.retry_after = retry_after
+        self.reseller = reseller
 
 
-class CustomerExists(Exception):
+class Taken(Exception):
+    """A name is taken; existing is the id of what holds it when it belongs to the calling reseller (None otherwise:
+    another reseller's object is never revealed)."""
+
+    def __init__(self, name: str = "", existing: object = None):
+        super().__init__(name)
+        self.existing = existing
+
+
+class CustomerExists(Taken):
     """A customer with this name, or one that looks the same, already exists, under any reseller."""
 
 
-class UserExists(Exception):
+class UserExists(Taken):
     """A user with this username, or one that looks the same, already exists."""
 
 
@@ -97,3 +109,16 @@ class WebhookNotFound(Exception):
 
 class RelayLeaseLost(Exception):
     """The events relay's lease expired or another relay took it: this one stops writing and waits to take it again."""
+
+
+class SuspendedByOperator(Exception):
+    """The customer or user was suspended by the platform's operators: a reseller cannot resume it."""
+
+
+class CustomerSuspended(Exception):
+    """The customer is suspended: no user can be created under it."""
+
+
+class BatchOutOfTime(Exception):
+    """A row of a bulk import was not begun: the batch ran out of the time its caller waits; send it again (with its
+    Idempotency-Key, the rows done are answered as they were)."""

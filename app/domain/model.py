@@ -10,6 +10,10 @@ from bson import ObjectId
 from app.domain.limits import SendingLimits
 
 ACTIVE = True
+# Who made a change: a reseller through the API, or the platform's operators with the CLI (a suspension by the
+# operators is a hold that the reseller cannot lift).
+BY_RESELLER = "reseller"
+BY_OPERATOR = "operator"
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class Origin:
 
     client: str
     request_id: str | None = None
-    by: str = "reseller"
+    by: str = BY_RESELLER
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Customer:
     active: bool
     created: Event
     idempotency: IdempotencyKey | None = None
+    suspended_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class User:
     limits: SendingLimits | None = None
     active: bool = ACTIVE
     idempotency: IdempotencyKey | None = None
+    suspended_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,23 @@ class Changed:
 
     found: Any
     changed: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a dry run of a change answers: the object as the change would leave it, and the names of the fields it
+    would change (domain attribute names; empty when nothing would change)."""
+
+    found: Any
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a name: the id of the customer or user, and its reseller's."""
+
+    id: ObjectId
+    reseller_id: ObjectId
 
 
 @dataclass(frozen=True)

@@ -78,3 +78,13 @@ def resolved_scripts(characters: Iterable[str]) -> set[str] | None:
         scripts |= {writing for script in scripts for writing in WRITTEN_WITH.get(script, ())}
         resolved = scripts if resolved is None else resolved & scripts
     return resolved
+
+
+def suffix_problem(name: str, reseller: str) -> str | None:
+    """Why a customer name or username breaks the phone apps' rule (None when it keeps it): one that contains "@" (in
+    any spelling: "＠" is one) must end with "@" and the reseller's name, so that no reseller can take a name of that
+    form for another reseller's customers."""
+    key = lookalike_key(name)
+    if "@" in key and not key.endswith("@" + lookalike_key(reseller)):
+        return f'must end with "@{reseller}", the reseller\'s name, when it contains "@"'
+    return None

@@ -30,6 +30,21 @@ class FailureLimits:
     def window(self) -> timedelta:
         return timedelta(seconds=self.window_seconds)
 
+    def locks(self, failures: Iterable[Failure], now: datetime) -> Locks:
+        """Which addresses must wait before they try this name again, and for how long."""
+        recent = sorted((failure for failure in failures if failure.at > now - self.window), key=lambda f: f.at)
+
+        def seconds(reached: datetime | None) -> int | None:
+            return None if reached is None else max(1, math.ceil((reached + self.window - now).total_seconds()))
+
+        addresses = {}
+        for client in sorted({failure.client for failure in recent}):
+            wait = seconds(limit_reached_at([f for f in recent if f.client == client], self.per_client))
+            if wait is not None:
+                addresses[client] = wait
+        return Locks(sum(failure.count for failure in recent), seconds(limit_reached_at(recent, self.per_reseller)),
+                     addresses)
+
     def wait(self, failures: Iterable[Failure], client: str, now: datetime, *, is_known: Callable[[], bool]) -> int | None:
         """Seconds before client may try this name again, or None when it may try now.
 
@@ -46,6 +61,16 @@ class FailureLimits:
         if not waits:
             return None
         return max(1, math.ceil(max(waits).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Locks:
+    """How a reseller name stands with the throttling: its failed authentications within the window, the seconds
+    every address but its known ones must wait (None: none must), and the seconds each locked address must wait."""
+
+    failures: int
+    everywhere: int | None
+    addresses: dict[str, int]
 
 
 def limit_reached_at(failures: list[Failure], limit: int) -> datetime | None:

@@ -18,6 +18,7 @@ class Progress:
     task: str
     done: int
     total: int | None
+    unit: str = "documents"
 
 
 UpgradeEvent = Note | Progress

@@ -23,8 +23,7 @@ def authenticate(credentials: Credentials, origin: Origin, *, uow: UnitOfWork, h
     """
     now = clock()
     authentications = uow.authentications
-    reseller = uow.resellers.named(credentials.reseller_name)
-    failures = authentications.failures_of(credentials.reseller_name)
+    reseller, failures = authentications.attempt_of(credentials.reseller_name)
 
     def is_known() -> bool:
         return reseller is not None and authentications.is_known_client(
@@ -32,7 +31,7 @@ def authenticate(credentials: Credentials, origin: Origin, *, uow: UnitOfWork, h
 
     wait = limits.wait(failures, origin.client, now, is_known=is_known)
     if wait:
-        raise TooManyFailures(wait)
+        raise TooManyFailures(wait, reseller.name if reseller else None)
     if reseller and reseller.active and hasher.verified_lately(reseller.password_hash, credentials.password):
         authentications.note_known_client(reseller.id, origin.client, now)
         return reseller
@@ -59,10 +58,9 @@ def authenticate_key(credentials: KeyCredentials, origin: Origin, *, uow: UnitOf
     throttled) as wrong passwords are."""
     now = clock()
     key_id = api_keys.key_id_of(credentials.key)
-    key = uow.api_keys.with_id(key_id) if key_id else None
-    reseller = uow.resellers.by_id(key.reseller_id) if key else None
-    counted_as = reseller.name if reseller else UNKNOWN_KEY
     authentications = uow.authentications
+    key, reseller = authentications.key_attempt_of(key_id) if key_id else (None, None)
+    counted_as = reseller.name if reseller else UNKNOWN_KEY
     failures = authentications.failures_of(counted_as)
 
     def is_known() -> bool:
@@ -71,7 +69,7 @@ def authenticate_key(credentials: KeyCredentials, origin: Origin, *, uow: UnitOf
 
     wait = limits.wait(failures, origin.client, now, is_known=is_known)
     if wait:
-        raise TooManyFailures(wait)
+        raise TooManyFailures(wait, reseller.name if reseller else None)
     if not (key and reseller and reseller.active and key.admits(credentials.key, origin.client, now)):
         authentications.count_failure(counted_as, origin.client, now, expires_at=now + limits.window)
         raise AuthenticationFailed()

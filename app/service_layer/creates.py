@@ -10,21 +10,25 @@ from functools import partial
 from bson import ObjectId
 
 from app.domain.commands import CustomerRequest, CustomerUserRequest, NewCustomer, NewUser, UserRequest
-from app.domain.credits import BY_RESELLER, FREE_CREDITS
+from app.domain.credits import FREE_CREDITS
 from app.domain.exceptions import (
     CustomerExists,
     CustomerNotFound,
+    CustomerSuspended,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     NotYetDurable,
+    Taken,
     UserExists,
 )
 from app.domain.model import (
+    BY_RESELLER,
     Created,
     CreditEntry,
     Customer,
     EarlierRequest,
     Event,
+    Holder,
     IdempotencyKey,
     Origin,
     Reseller,
@@ -36,7 +40,7 @@ from app.service_layer.ports import Clock, PasswordHasher, Stores, UnitOfWork
 USER_DETAILS = tuple(detail.name for detail in fields(NewUser) if detail.name != "password")
 
 
-def once(key: IdempotencyKey | None, create: Callable[[], Created],
+def once(reseller: Reseller, key: IdempotencyKey | None, create: Callable[[], Created],
          earlier: Callable[[IdempotencyKey], EarlierRequest | None], uow: UnitOfWork) -> Created:
     """Create, unless a request with the same Idempotency-Key did: then its ids again, marked as replayed.
 
@@ -44,7 +48,8 @@ def once(key: IdempotencyKey | None, create: Callable[[], Created],
     means an earlier request with this key; the same key with other parameters is IdempotencyKeyReused, and
     one whose request is still writing (only possible without transactions) IdempotencyKeyInFlight. What a replay
     or a conflict reports is read as a majority of the replica set holds it (earlier reads durably): when it holds
-    neither the earlier request's work nor the name, the answer is NotYetDurable, and the caller tries again.
+    neither the earlier request's work nor the name, the answer is NotYetDurable, and the caller tries again. A
+    conflict names the id of what holds the name when it is the reseller's own.
     """
     uow.require_uniqueness()
     try:
@@ -53,17 +58,26 @@ def once(key: IdempotencyKey | None, create: Callable[[], Created],
         found = earlier(key) if key else None
         if key is not None and found is not None:
             return replayed(found, key)
-        if not durably_taken(taken, uow):
+        holder = durable_holder(taken, uow)
+        if holder is None:
             raise NotYetDurable() from None
-        raise
+        raise type(taken)(str(taken), holder.id if holder.reseller_id == reseller.id else None) from None
 
 
-def durably_taken(taken: CustomerExists | UserExists, uow: UnitOfWork) -> bool:
-    """Tell whether a majority of the replica set holds the customer or user whose name a create found taken."""
+def durable_holder(taken: Taken, uow: UnitOfWork) -> Holder | None:
+    """The customer or user whose name a create found taken, as a majority of the replica set holds it (None when it
+    does not yet)."""
     name = str(taken)
     if isinstance(taken, CustomerExists):
-        return uow.customers.name_taken(name, durable=True)
-    return uow.users.username_taken(name, durable=True)
+        return uow.customers.holder(name, durable=True)
+    return uow.users.holder(name, durable=True)
+
+
+def refuse_taken(holder: Holder | None, conflict: type[Taken], reseller: Reseller) -> None:
+    """A dry run's check of a name: the conflict a create would answer when it is taken (with the holder's id when it
+    is the reseller's own)."""
+    if holder is not None:
+        raise conflict("", holder.id if holder.reseller_id == reseller.id else None)
 
 
 def replayed(found: EarlierRequest, key: IdempotencyKey) -> Created:
@@ -100,7 +114,7 @@ def create_customer(reseller: Reseller, request: CustomerRequest, origin: Origin
         uow.customers.add(customer)
         return Created(customer.id)
 
-    return once(key, create, partial(earlier_customer, uow, reseller.id), uow)
+    return once(reseller, key, create, partial(earlier_customer, uow, reseller.id), uow)
 
 
 def earlier_customer(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey, *,
@@ -110,11 +124,21 @@ def earlier_customer(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey
     return EarlierRequest(found.idempotency.fingerprint, Created(found.id)) if found and found.idempotency else None
 
 
+def customer_to_have_users(reseller: Reseller, customer_id: ObjectId, uow: UnitOfWork) -> None:
+    """The customer a user is created under: the reseller's (CustomerNotFound), and not suspended
+    (CustomerSuspended)."""
+    customer = uow.customers.of(reseller.id, customer_id)
+    if customer is None:
+        raise CustomerNotFound()
+    if not customer.active:
+        raise CustomerSuspended()
+
+
 def create_user(reseller: Reseller, request: UserRequest, origin: Origin, key: IdempotencyKey | None, *,
                 uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> Created:
-    """Create a user of one of the authenticated reseller's customers, once per Idempotency-Key."""
-    if uow.customers.of(reseller.id, request.customer_id) is None:
-        raise CustomerNotFound()
+    """Create a user of one of the authenticated reseller's customers (not a suspended one), once per
+    Idempotency-Key."""
+    customer_to_have_users(reseller, request.customer_id, uow)
     user = new_user(request.user, hasher.hash(request.user.password), request.customer_id, reseller,
                     Event("user.create", clock(), origin), key=key)
 
@@ -122,7 +146,7 @@ def create_user(reseller: Reseller, request: UserRequest, origin: Origin, key: I
         uow.users.add(user)
         return Created(user.customer_id, user.id)
 
-    return once(key, create, partial(earlier_user, uow, reseller.id), uow)
+    return once(reseller, key, create, partial(earlier_user, uow, reseller.id), uow)
 
 
 def earlier_user(uow: UnitOfWork, reseller_id: ObjectId, key: IdempotencyKey, *,
@@ -161,7 +185,8 @@ def create_customer_with_user(reseller: Reseller, request: CustomerUserRequest, 
         together.users.add(user)
         return Created(customer.id, user.id)
 
-    return once(key, lambda: uow.together(write), partial(earlier_customer_with_user, uow, reseller.id), uow)
+    return once(reseller, key, lambda: uow.together(write), partial(earlier_customer_with_user, uow, reseller.id),
+                uow)
 
 
 def unless_done_before(key: IdempotencyKey | None, earlier: Callable[[IdempotencyKey], EarlierRequest | None],
@@ -179,8 +204,7 @@ def check_customer_create(reseller: Reseller, request: CustomerRequest, key: Ide
     """A dry run of customer/create: raise what the create would, write nothing."""
 
     def check() -> None:
-        if uow.customers.name_taken(request.customer.name):
-            raise CustomerExists()
+        refuse_taken(uow.customers.holder(request.customer.name), CustomerExists, reseller)
 
     unless_done_before(key, partial(earlier_customer, uow, reseller.id, durable=False), check)
 
@@ -188,12 +212,10 @@ def check_customer_create(reseller: Reseller, request: CustomerRequest, key: Ide
 def check_user_create(reseller: Reseller, request: UserRequest, key: IdempotencyKey | None, *,
                       uow: UnitOfWork) -> None:
     """A dry run of user/create: raise what the create would, write nothing."""
-    if uow.customers.of(reseller.id, request.customer_id) is None:
-        raise CustomerNotFound()
+    customer_to_have_users(reseller, request.customer_id, uow)
 
     def check() -> None:
-        if uow.users.username_taken(request.user.username):
-            raise UserExists()
+        refuse_taken(uow.users.holder(request.user.username), UserExists, reseller)
 
     unless_done_before(key, partial(earlier_user, uow, reseller.id, durable=False), check)
 
@@ -203,9 +225,7 @@ def check_customer_with_user_create(reseller: Reseller, request: CustomerUserReq
     """A dry run of customer-user/create: raise what the create would, write nothing."""
 
     def check() -> None:
-        if uow.customers.name_taken(request.customer.name):
-            raise CustomerExists()
-        if uow.users.username_taken(request.user.username):
-            raise UserExists()
+        refuse_taken(uow.customers.holder(request.customer.name), CustomerExists, reseller)
+        refuse_taken(uow.users.holder(request.user.username), UserExists, reseller)
 
     unless_done_before(key, partial(earlier_customer_with_user, uow, reseller.id, durable=False), check)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from bson import ObjectId
 
 from app.domain.commands import CreditRequest, LedgerRequest
-from app.domain.credits import BY_RESELLER
 from app.domain.exceptions import (
     CreditEntryExists,
     CustomerNotFound,
@@ -17,7 +16,7 @@ from app.domain.exceptions import (
     NotYetDurable,
     ReferenceReused,
 )
-from app.domain.model import AuditEntry, CreditEntry, Customer, Event, IdempotencyKey, Origin, Page
+from app.domain.model import BY_RESELLER, AuditEntry, CreditEntry, Customer, Event, IdempotencyKey, Origin, Page
 from app.service_layer.customers import customer_of
 from app.service_layer.ports import Clock, Stores, UnitOfWork
 

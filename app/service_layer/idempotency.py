@@ -7,10 +7,11 @@ from typing import Any
 
 from app.domain.model import IdempotencyKey
 
-# Fields of a request that never enter its fingerprint: passwords (a user's must not be recoverable from a stored
-# fingerprint by guessing, nor a retry tell which password a user was created with), and whether it was a dry run.
+# Fields of a request that never enter its fingerprint, at any depth (a batch's rows too): passwords (a user's must not
+# be recoverable from a stored fingerprint by guessing, nor a retry tell which password a user was created with), and
+# whether it was a dry run.
 # The credentials enter as the name of the reseller they proved, however given (a password or an API key).
-LEFT_OUT = frozenset({"password", "dry_run"})
+LEFT_OUT = frozenset({"password", "resellerPassword", "dry_run", "dryRun"})
 
 
 def keyed(secret: bytes, key: str, endpoint: str, request: Any, reseller_name: str) -> IdempotencyKey:
@@ -26,4 +27,12 @@ def without_passwords(parameters: Any) -> Any:
     if isinstance(parameters, dict):
         return {name: without_passwords(value) for name, value in parameters.items()
                 if name not in LEFT_OUT and value is not None}
+    if isinstance(parameters, (list, tuple)):
+        return [without_passwords(value) for value in parameters]
     return parameters
+
+
+def row_key(batch: IdempotencyKey, index: int) -> IdempotencyKey:
+    """The key of a batch's row (customer-user/import): the batch's key and the row's place, separated by a space (no
+    key a caller gives has one), with the batch's fingerprint."""
+    return IdempotencyKey(f"{batch.key} {index}", batch.fingerprint)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bson import ObjectId
 
 from app.domain import names
+from app.domain.exceptions import ResellerNotFound
 from app.domain.model import Customer, Page, Reseller, User
-from app.service_layer.ports import UnitOfWork
+from app.domain.throttling import FailureLimits, Locks
+from app.service_layer.ports import Clock, UnitOfWork
 
 Found = TypeVar("Found", Customer, User)
 
@@ -67,3 +70,38 @@ def customers_of_reseller(reseller_id: ObjectId, after: ObjectId | None, limit: 
 def users_of_customer(customer: Customer, after: ObjectId | None, limit: int, *, uow: UnitOfWork) -> Page:
     """A page of a customer's users, in creation order."""
     return uow.users.page_of(customer.reseller_id, after, limit, customer_id=customer.id)
+
+
+def users_of_reseller(reseller_id: ObjectId, after: ObjectId | None, limit: int, *, uow: UnitOfWork) -> Page:
+    """A page of a reseller's users across its customers, in creation order."""
+    return uow.users.page_of(reseller_id, after, limit)
+
+
+def users_with_contact(*, email: str | None = None, phone_number: str | None = None, limit: int,
+                       uow: UnitOfWork) -> list[User]:
+    """The users of any reseller with this (normalized) email address or this phone number, by reseller and id."""
+    return uow.users.with_contact(email=email, phone_number=phone_number, limit=limit)
+
+
+@dataclass(frozen=True)
+class ResellerSummary:
+    """What operators see of a reseller: it, its customers and users (and how many are suspended), its API keys in
+    use, and whether failed authentications lock its name out."""
+
+    reseller: Reseller
+    customers: int
+    suspended_customers: int
+    users: int
+    suspended_users: int
+    locks: Locks
+
+
+def reseller_summary(name: str, *, uow: UnitOfWork, limits: FailureLimits, clock: Clock) -> ResellerSummary:
+    """The reseller of this name, summed up (ResellerNotFound when there is none)."""
+    reseller = uow.resellers.named(name)
+    if reseller is None:
+        raise ResellerNotFound(name)
+    return ResellerSummary(
+        reseller, uow.customers.count_of(reseller.id), uow.customers.count_of(reseller.id, active=False),
+        uow.users.count_of_reseller(reseller.id), uow.users.count_of_reseller(reseller.id, active=False),
+        limits.locks(uow.authentications.failures_of(name), clock()))

@@ -22,6 +22,9 @@ from app.web.headers import IDEMPOTENCY_HEADER, key_problem
 from app.web.schemas.base import AUTHORIZATION, AUTHORIZATION_GIVEN, ResellerSuffix
 
 PREFIX = "/services/rest"
+# An answer names at most this many parameters it ignored, each cut to this length.
+IGNORED_MAX = 20
+LOGGED_NAME_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Call:
     key: IdempotencyKey | None
     uow: UnitOfWork
     tools: Provisioning
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,9 @@ def provisioning() -> Provisioning:
     return current_app.extensions["provisioning"]
 
 
-def load(schema: Schema) -> Any:
-    """The request's parameters, checked, and its Idempotency-Key header; every problem is reported at once."""
+def load(schema: Schema) -> tuple[Any, tuple[str, ...]]:
+    """The request's parameters, checked, and its Idempotency-Key header (every problem is reported at once); and the
+    parameters the schema does not know (ignored), by name."""
     params = bodies.parameters(request)
     problem = key_problem(request.headers.get(IDEMPOTENCY_HEADER))
     try:
@@ -105,7 +110,9 @@ def load(schema: Schema) -> Any:
         raise
     if problem:
         raise ValidationError({IDEMPOTENCY_HEADER: [problem]})
-    return loaded
+    known = {field.data_key or name for name, field in schema.load_fields.items()}
+    unknown = sorted(str(name)[:LOGGED_NAME_MAX] for name in params if name not in known)
+    return loaded, tuple(unknown[:IGNORED_MAX])
 
 
 def origin() -> Origin:
@@ -120,7 +127,7 @@ def served(declared: Endpoint, function: Callable[[Call], Response]) -> Response
     schema = current_app.extensions["schemas"].of(declared.request)
     given = AUTHORIZATION_GIVEN.set(request.headers.get(AUTHORIZATION))
     try:
-        checked = load(schema)
+        checked, ignored = load(schema)
     finally:
         AUTHORIZATION_GIVEN.reset(given)
     tools = provisioning()
@@ -139,4 +146,4 @@ def served(declared: Endpoint, function: Callable[[Call], Response]) -> Response
         key = None
         if declared.keyed and (header := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
             key = idempotency.keyed(tools.idempotency_secret, header, declared.path, checked, reseller.name)
-        return function(Call(checked, reseller, came_from, key, uow, tools))
+        return function(Call(checked, reseller, came_from, key, uow, tools, ignored))

@@ -9,21 +9,26 @@ from werkzeug.exceptions import HTTPException
 from app.domain.exceptions import (
     ApiKeyNotFound,
     AuthenticationFailed,
+    BatchOutOfTime,
     ClientGone,
     CustomerExists,
     CustomerNotFound,
+    CustomerSuspended,
     DatabaseNotReady,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     InsufficientCredits,
     NotYetDurable,
     ReferenceReused,
+    SuspendedByOperator,
+    Taken,
     TooManyFailures,
     UserExists,
     UserNotFound,
     WebhookNotFound,
 )
 from app.domain.text import quoted
+from app.web import access
 from app.web.bodies import RequestInvalid
 
 log = logging.getLogger(__name__)
@@ -40,13 +45,15 @@ DOMAIN_ERRORS = {
     AuthenticationFailed: (2, 401, "reseller authentication failed"),
     CustomerExists: (3, 409, "a customer with this name already exists"),
     UserExists: (4, 409, "a user with this username already exists"),
-    CustomerNotFound: (5, 404, "customer not found: no customer with this customerId belongs to the reseller"),
+    CustomerNotFound: (5, 404, "customer not found: no such customer belongs to the reseller"),
     TooManyFailures: (6, 429, "too many failed authentications; try again later"),
     IdempotencyKeyReused: (7, 422, "this Idempotency-Key was used before with other parameters"),
     IdempotencyKeyInFlight: (8, 409, "the first request with this Idempotency-Key is still running; retry later"),
     UserNotFound: (9, 404, "user not found: no such user belongs to the reseller"),
     InsufficientCredits: (10, 409, "insufficient credits: the change would take the customer's balance below 0"),
     ReferenceReused: (7, 422, "this reference was used before on this customer with another amount or reason"),
+    SuspendedByOperator: (11, 403, "suspended by the platform's operators: only they can resume it"),
+    CustomerSuspended: (12, 409, "the customer is suspended: no user can be created under it"),
     ApiKeyNotFound: (13, 404, "API key not found: no key with this keyId belongs to the reseller"),
     WebhookNotFound: (14, 404, "webhook not found: no webhook with this webhookId belongs to the reseller"),
 }
@@ -59,6 +66,8 @@ INTERNAL_ERROR_MESSAGE = "internal error"
 DATABASE_UNAVAILABLE_MESSAGE = "database unavailable, try again later"
 DATABASE_NOT_READY_MESSAGE = "the database is not ready (a unique index is missing), try again later"
 GONE_MESSAGE = "the connection was closed before the request was served; try again"
+OUT_OF_TIME_MESSAGE = ("not attempted: the batch ran out of time; send it again with the same Idempotency-Key and the "
+                       "rows done are answered as they were")
 HTTP_MESSAGES = {
     404: "no such endpoint: {method} {path}",
     405: "method {method} is not allowed on {path}",
@@ -87,18 +96,37 @@ def invalid(message, errors):
     return error_response(INVALID, 400, message, errors=errors)
 
 
+def validation_message(error):
+    """What a ValidationError answers: its message, and each bad parameter with its messages."""
+    messages = error.messages_dict if isinstance(error.messages, dict) else {"_schema": error.messages}
+    whole = messages.pop("_schema", None)
+    if whole and not messages:
+        return "; ".join(whole), {}
+    return f"invalid parameters: {', '.join(sorted(messages))}", messages
+
+
+def row_result(error):
+    """A bulk import's row refused: the body customer-user/create would have answered for it (without its HTTP
+    code); None for a condition that is not a row's."""
+    if isinstance(error, ValidationError):
+        message, errors = validation_message(error)
+        return {"status": INVALID, "message": message, "errors": errors, "requestId": g.get("request_id")}
+    if isinstance(error, BatchOutOfTime):
+        return {"status": DATABASE_UNAVAILABLE, "message": OUT_OF_TIME_MESSAGE, "requestId": g.get("request_id")}
+    if type(error) in DOMAIN_ERRORS:
+        status, _, message = DOMAIN_ERRORS[type(error)]
+        return {"status": status, "message": message, **existing(error), "requestId": g.get("request_id")}
+    return None
+
+
 def handle(error):
     """Map any exception raised while handling a request to its status, HTTP code and message."""
     if isinstance(error, ValidationError):
-        messages = error.messages_dict if isinstance(error.messages, dict) else {"_schema": error.messages}
-        whole = messages.pop("_schema", None)
-        if whole and not messages:
-            return invalid("; ".join(whole), {})
-        return invalid(f"invalid parameters: {', '.join(sorted(messages))}", messages)
+        return invalid(*validation_message(error))
     if isinstance(error, RequestInvalid):
         return invalid(error.message, error.errors)
     if type(error) in DOMAIN_ERRORS:
-        return error_response(*DOMAIN_ERRORS[type(error)], headers=retry_after(error))
+        return error_response(*DOMAIN_ERRORS[type(error)], headers=retry_after(error), **existing(error))
     if isinstance(error, ClientGone):
         return client_gone()
     if isinstance(error, DatabaseNotReady):
@@ -133,10 +161,20 @@ def client_gone():
                           {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
 
 
+def existing(error):
+    """The id of the caller's own object that holds a name a create found taken (never another reseller's)."""
+    if isinstance(error, Taken) and error.existing is not None:
+        return {"id": str(error.existing)}
+    return {}
+
+
 def retry_after(error):
     """The Retry-After header of an error the caller may retry, else none."""
     if isinstance(error, TooManyFailures):
-        events.warning("authentication throttled", extra={"client": request.remote_addr, "retryAfter": error.retry_after})
+        if error.reseller is not None:
+            access.note_reseller(error.reseller)
+        events.warning("authentication throttled", extra={"reseller": error.reseller or "(no such reseller)",
+                                                          "client": request.remote_addr, "retryAfter": error.retry_after})
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, IdempotencyKeyInFlight):
         return {"Retry-After": str(IN_FLIGHT_RETRY_AFTER_SECONDS)}

@@ -1,5 +1,7 @@
 """The parameters' fields: one marshmallow field per kind of value, each applying its domain rule to what a body
 gave, and describing its rule for the OpenAPI document (openapi())."""
+import csv
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -7,7 +9,7 @@ from datetime import UTC, datetime
 from bson import ObjectId
 from marshmallow import ValidationError, fields
 
-from app.domain import contacts, push_targets, text, webhooks
+from app.domain import contacts, names, push_targets, text, webhooks
 from app.domain.exceptions import ValueRefused
 from app.web import patterns
 from app.web.bodies import group_pairs, refuse_constant
@@ -66,6 +68,16 @@ class Identifier(Text):
         if problems:
             raise ValidationError(problems)
         return stored
+
+
+class NamePrefix(Text):
+    """The beginning of a name or username, compared in NFC as names are stored (one with a space matches none)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=text.IDENTIFIER_MAX_LENGTH, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return names.as_stored(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Choice(Text):
@@ -363,3 +375,50 @@ class WebhookUrl(Text):
             return webhooks.webhook_url(value, allow_private=getattr(self.parent, "allow_private_push_targets", False))
         except ValueRefused as refused:
             raise ValidationError(refused.messages) from None
+
+
+class Rows(fields.Field):
+    """A bulk import's rows: in JSON an array of objects (each with its parameters); in a form, CSV text (a file part
+    of a multipart form) whose header row names the parameters. Between 1 and most rows; each is checked later, on its
+    own."""
+
+    default_error_messages = {"required": "is required", "null": "is required"}  # noqa: RUF012
+
+    def __init__(self, *, most, row_component, **kwargs):
+        super().__init__(**kwargs)
+        self.most = most
+        self.row_component = row_component
+
+    def openapi(self, form=False):
+        if form:
+            return {"type": "string", "description": f"CSV text (UTF-8): a header row naming the parameters, then up "
+                                                     f"to {self.most} rows; an empty cell is a parameter not given"}
+        return {"type": "array", "minItems": 1, "maxItems": self.most,
+                "items": {"$ref": f"#/components/schemas/{self.row_component}"}}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, text.Refused):
+            raise ValidationError(value.message)
+        if isinstance(value, str):
+            value = self.csv_rows(value)
+        if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+            raise ValidationError("must be an array of objects (in a form: CSV text with a header row)")
+        if not 1 <= len(value) <= self.most:
+            raise ValidationError(f"must have 1 to {self.most} rows")
+        return tuple(value)
+
+    def csv_rows(self, value):
+        problems = text.text_problems(value, allowed_controls=text.LINE_BREAKS_AND_TABS)
+        if problems:
+            raise ValidationError(problems)
+        reader = csv.DictReader(io.StringIO(value.lstrip("\ufeff")), restkey=None)
+        if not reader.fieldnames or len(set(reader.fieldnames)) != len(reader.fieldnames):
+            raise ValidationError("must begin with a header row naming each parameter once")
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                raise ValidationError(f"line {number} has more cells than the header")
+            rows.append({key: cell for key, cell in row.items() if cell is not None})
+            if len(rows) > self.most:
+                break
+        return rows

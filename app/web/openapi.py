@@ -1,34 +1,47 @@
 """The OpenAPI 3.0 document, read from the endpoints' declarations (app.web.endpoint), their schemas' fields, the
 answers' shapes and the status table.
 
-Each body has a JSON schema (JSON booleans and numbers, push configs as objects) and a form schema (every value a
-string), under component names of their own, so that a client generator sends one body in one form.
+Made for client generators: each operation has one request body, JSON, under a component named for it (JSON
+booleans and numbers, push configs as objects), with every parameter as a property (the credentials included); rules
+that span parameters (exactly one of, at least one of) are said in its description and in x-one-of-required and
+x-any-of-required, not as oneOf/anyOf over the whole body (which generators turn into one model per branch). The same
+body as an urlencoded or multipart form (every value a string) is an alternative the service takes: its schema is in
+the request body's x-form-bodies, which generators, and the API page, skip. Every answer has a named component, and
+every error the Error component, its statuses in the response's description and x-statuses.
 """
 import copy
+import csv
 import dataclasses
 import functools
+import io
 import json
 
 from apispec import APISpec
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import current_app
 
+from app.version import VERSION
 from app.web import errors, examples, headers, patterns
-from app.web.answers import SHAPES
+from app.web.answers import CHOICES, DONE_COMPONENT, DONE_SCHEMA, NESTED, SHAPES
 from app.web.endpoint import Endpoint
 from app.web.endpoints import api
+from app.web.schemas.imports import ROW_COMPONENT
 
 JSON = "application/json"
-# Form variants of a body get component names of their own: a generator picks the body's form by its type.
-FORMS = {"application/x-www-form-urlencoded": "Form", "multipart/form-data": "Multipart"}
+# The form bodies the service takes as well as JSON (the request body's x-form-bodies).
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 ERROR = {
     "type": "object",
     "required": ["status", "message", "requestId"],
     "properties": {
-        "status": {"type": "integer"},
+        "status": {"type": "integer", "description": "the contract's status (the response's x-statuses)"},
         "message": {"type": "string"},
         "requestId": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                   "description": "status 1: each bad parameter and its messages"},
+        "id": {"type": "string", "pattern": "^[0-9a-f]{24}$",
+               "description": "status 3 or 4: the id of the calling reseller's own customer or user that holds the "
+                              "name (never another reseller's)"},
     },
 }
 DATABASE_UNAVAILABLE = "database unavailable, try again later"
@@ -86,21 +99,19 @@ def parameter(spec, field, *, form):
     return described
 
 
-def given(form):
-    """A property given, not empty (nor null)."""
-    return {"minLength": 1} if form else {"not": {"enum": ["", None]}}
-
-
-def whole_rules(schema_class, form):
-    """The rules of a body that span its parameters (the schema's one_of_required, any_of_required), as JSON Schema."""
-    def any_of(keys):
-        return [{"required": [key], "properties": {key: given(form)}} for key in keys]
-
-    rules = {}
+def whole_rules(schema_class):
+    """The rules of a body that span its parameters (the schema's one_of_required, any_of_required), in words and as
+    extensions a tool may read."""
+    rules: dict[str, object] = {}
+    said = []
     if schema_class.one_of_required:
-        rules["oneOf"] = any_of(schema_class.one_of_required)
+        rules["x-one-of-required"] = list(schema_class.one_of_required)
+        said.append(f"give exactly one of {', '.join(schema_class.one_of_required)}")
     if schema_class.any_of_required:
-        rules["anyOf"] = any_of(schema_class.any_of_required)
+        rules["x-any-of-required"] = list(schema_class.any_of_required)
+        said.append(f"give at least one of {', '.join(schema_class.any_of_required)}")
+    if said:
+        rules["description"] = "; ".join(said).capitalize() + "."
     return rules
 
 
@@ -118,8 +129,8 @@ def create_defaults(schema_class, properties, form):
 
 
 def body_components(spec, declared):
-    """Register each body's JSON and form schemas (under the schema's component name); return, by schema class, its
-    content by media type."""
+    """Register each body's JSON schema (under the schema's component name); return, by schema class, its request
+    body: the JSON content, and the form bodies as x-form-bodies."""
     converters = {}
     for form, rule in ((False, json_rule), (True, form_rule)):
         converter = OpenAPIConverter(openapi_version=spec.openapi_version, schema_name_resolver=lambda schema: None,
@@ -132,24 +143,53 @@ def body_components(spec, declared):
         if schema_class is None or schema_class in contents:
             continue
         name = schema_class.component
-        content = {}
-        for media, suffix in ((JSON, ""), *FORMS.items()):
+        bodies = {}
+        for media in (JSON, *FORMS):
             form = media != JSON
             body = converters[form].schema2jsonschema(schema_class())
             create_defaults(schema_class, body["properties"], form)
-            body.update(whole_rules(schema_class, form))
+            body.update(whole_rules(schema_class))
             body["additionalProperties"] = {"type": "string"} if form else True
-            spec.components.schema(name + suffix, body)
-            content[media] = {"schema": {"$ref": f"#/components/schemas/{name}{suffix}"},
-                              "example": as_form(endpoint.example) if form else endpoint.example}
-        contents[schema_class] = content
+            bodies[media] = {"schema": body, "example": as_form(endpoint.example) if form else endpoint.example}
+        spec.components.schema(name, bodies[JSON]["schema"])
+        contents[schema_class] = {
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}, "example": endpoint.example}},
+            "required": True,
+            "x-form-bodies": {media: bodies[media] for media in FORMS},
+        }
     return contents
 
 
+def import_row(create):
+    """A row of customer-user/import: customer-user/create's body without the credentials and dryRun (given once)."""
+    row = copy.deepcopy(create)
+    for name in ("resellerName", "resellerPassword", "dryRun"):
+        row["properties"].pop(name)
+    row["description"] = "a row: customer-user/create's parameters"
+    return row
+
+
 def as_form(example):
-    """A JSON example as a form sends it: every value a string (a list's items separated by commas)."""
-    return {key: value if isinstance(value, str) else ",".join(value) if isinstance(value, list) else json.dumps(value)
-            for key, value in example.items()}
+    """A JSON example as a form sends it: every value a string (a list's items separated by commas, a list of rows as
+    CSV text with a header row)."""
+    return {key: form_value(value) for key, value in example.items()}
+
+
+def form_value(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+        columns = list(dict.fromkeys(key for row in value for key in row))
+        text = io.StringIO()
+        writer = csv.DictWriter(text, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({key: form_value(cell) for key, cell in row.items()} for row in value)
+        return text.getvalue()
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(value)
 
 
 def view() -> dict:
@@ -164,7 +204,9 @@ def document(password_min_length: int = 1) -> dict:
     if password_min_length == 1:
         return described
     adjusted = copy.deepcopy(described)
-    for schema in adjusted["components"]["schemas"].values():
+    forms = [form["schema"] for item in adjusted["paths"].values() for operation in item.values()
+             for form in operation.get("requestBody", {}).get("x-form-bodies", {}).values()]
+    for schema in [*adjusted["components"]["schemas"].values(), *forms]:
         password = schema.get("properties", {}).get("password")
         if password:
             (password["anyOf"][0] if "anyOf" in password else password)["minLength"] = password_min_length
@@ -177,7 +219,7 @@ def contract_document() -> dict:
     """The OpenAPI document of the contract as it stands (a user's password of 1 character or more)."""
     spec = APISpec(
         title="Provisioning service",
-        version="1",
+        version=VERSION,
         openapi_version="3.0.3",
         info={"description": "Resellers create customers and their users, and see, change and suspend them. Every "
                              "request is a POST of the reseller's credentials and parameters, as JSON (shown first), "
@@ -199,14 +241,21 @@ def contract_document() -> dict:
     for name, schema in patterns.PUSH_COMPONENTS.items():
         spec.components.schema(name, schema)
     spec.components.schema("Error", ERROR)
+    for choices, choice in CHOICES.items():
+        spec.components.schema(choices, choice)
     for shape in SHAPES:
         spec.components.schema(shape.name, shape.schema())
+    spec.components.schema(DONE_COMPONENT, DONE_SCHEMA)
+    answers = [*(success for endpoint in api.declared for success in endpoint.answers), *NESTED]
+    for success in {success.component: success for success in answers}.values():
+        spec.components.schema(success.component, success.schema())
     spec.components.schema("Name", name_schema(patterns.refused_in_names(), NAME_RULE + " Names and usernames are "
                                                "unique across all resellers; one that contains '@' must end with '@' "
                                                "and the reseller's name."))
     spec.components.schema("ResellerName", name_schema(patterns.refused_in_names("@"),
                                                        NAME_RULE + " No '@' in any spelling."))
     contents = body_components(spec, api.declared)
+    spec.components.schema(ROW_COMPONENT, import_row(spec.to_dict()["components"]["schemas"]["CustomerUserCreate"]))
     for endpoint in api.declared:
         spec.path(path=endpoint.url, operations={endpoint.method: operation(endpoint, contents)})
     return spec.to_dict()
@@ -225,7 +274,7 @@ def operation(endpoint: Endpoint, contents) -> dict:
         described["responses"] = {**successes, "503": error(errors.DATABASE_UNAVAILABLE, UNAVAILABLE,
                                                             DATABASE_UNAVAILABLE, RETRY_AFTER)}
         return described
-    described["requestBody"] = {"content": contents[endpoint.request], "required": True}
+    described["requestBody"] = contents[endpoint.request]
     described["responses"] = {**successes, **error_responses(endpoint.errors)}
     # The credentials in the body, or an API key: the body's credentials are then left out.
     described["security"] = [{}, {"apiKey": []}] if getattr(endpoint.request, "keys_allowed", False) else [{}]
@@ -238,7 +287,9 @@ def success_responses(answers):
     """The success responses of an endpoint by HTTP code; two answers of one code (a change and its dry run) as one of
     either."""
     by_code: dict[str, list[dict]] = {}
-    for success in answers:
+    # The answer with more properties first: a generated client takes the first that parses, and the smaller one's
+    # parser may ignore what it does not know.
+    for success in sorted(answers, key=lambda success: -len(success.properties)):
         by_code.setdefault(str(success.code), []).append(success.response())
     merged = {}
     for code, responses in by_code.items():
@@ -253,14 +304,14 @@ def success_responses(answers):
 
 
 def error(statuses, description, message, headers=None):
-    """A response of the Error shape whose status is one of statuses, with an example of the first (and message)."""
+    """A response of the Error shape whose status is one of statuses (x-statuses), with an example of the first (and
+    message)."""
     statuses = statuses if isinstance(statuses, (list, tuple)) else [statuses]
-    status = {"type": "integer", "enum": sorted(set(statuses))}
-    schema = {"allOf": [{"$ref": "#/components/schemas/Error"}, {"type": "object", "properties": {"status": status}}]}
     example: dict[str, object] = {"status": statuses[0], "message": message, "requestId": examples.REQUEST_ID}
     if statuses[0] == errors.INVALID:
         example["errors"] = {"name": ["must not contain spaces or other whitespace"]} if "parameters" in message else {}
-    response = {"description": description, "content": {JSON: {"schema": schema, "example": example}}}
+    response = {"description": description, "x-statuses": sorted(set(statuses)),
+                "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}, "example": example}}}
     if headers:
         response["headers"] = headers
     return response

@@ -45,3 +45,21 @@ def test_every_json_answer_but_the_document_is_kept_by_no_cache(answers):
     assert {kind: answer.headers.get("Cache-Control") for kind, answer in answers.items() if kind not in CACHEABLE} \
         == dict.fromkeys(set(answers) - CACHEABLE, "no-store")
     assert all("no-store" not in answers[kind].headers.get("Cache-Control", "") for kind in CACHEABLE)
+
+
+@pytest.mark.parametrize("docs, page", [("on", "/services/rest/docs"), ("off", "/services/rest/openapi.json")])
+def test_the_root_points_to_the_api_page(database_uri, docs, page):
+    from app.version import VERSION
+    from tests.support.apps import app_for
+
+    response = app_for(database_uri, API_DOCS=docs).test_client().get("/")
+    assert (response.status_code, response.headers["Location"]) == (302, page)
+    assert response.json == {"status": 0, "apiPage": page, "openapi": "/services/rest/openapi.json",
+                             "version": VERSION}
+
+
+def test_health_names_the_version(client):
+    from app.version import VERSION
+
+    answer = client.get("/services/rest/health").json
+    assert (answer["status"], answer["database"], answer["version"]) == (0, "up", VERSION)

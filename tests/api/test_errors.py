@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from app.adapters.resellers import MongoResellers
+from app.adapters.authentications import MongoAuthentications
 from scripts.embedded_db import EmbeddedDatabase, free_port
 from tests.support.apps import RESELLER, app_for, create_reseller, provisioning
 from tests.support.database import upgrade, with_database
@@ -12,7 +12,7 @@ from tests.support.servers import eventually
 ENDPOINTS = ["/services/rest/customer/create", "/services/rest/user/create", "/services/rest/customer-user/create"]
 
 
-@pytest.mark.parametrize("path", ["/", "/services/rest/customer/delete", "/services/rest/customer/create/"])
+@pytest.mark.parametrize("path", ["/nothing-here", "/services/rest/customer/delete", "/services/rest/customer/create/"])
 def test_an_unknown_path_is_404_status_1(client, path):
     response = client.post(path)
     assert (response.status_code, response.json["status"]) == (404, 1)
@@ -27,10 +27,10 @@ def test_a_wrong_method_is_405_status_1_with_allow(client, method):
 
 
 def test_an_internal_error_is_500_status_99_without_internals(client, reseller, app, monkeypatch, caplog):
-    def broken(resellers, name):
+    def broken(authentications, name):
         raise RuntimeError("internal detail /srv/secret")
 
-    monkeypatch.setattr(MongoResellers, "named", broken)
+    monkeypatch.setattr(MongoAuthentications, "attempt_of", broken)
     response = client.post(ENDPOINTS[0], data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"], response.json["message"]) == (500, 99, "internal error")
     assert set(response.json) == {"status", "message", "requestId"}

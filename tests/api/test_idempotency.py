@@ -268,7 +268,9 @@ def test_a_replay_that_a_majority_does_not_hold_yet_is_503_and_the_retry_converg
         return None if durable else holds(customers, reseller_id, key, durable=durable)
 
     monkeypatch.setattr(MongoCustomers, "with_key", not_yet)
-    monkeypatch.setattr(MongoCustomers, "name_taken", lambda customers, name, *, durable=False: not durable)
+    holder = MongoCustomers.holder
+    monkeypatch.setattr(MongoCustomers, "holder", lambda customers, name, *, durable=False:
+                        None if durable else holder(customers, name))
     lost = post(client)
     assert (lost.status_code, lost.json["status"], "Retry-After" in lost.headers) == (503, 98, True)
     monkeypatch.undo()
@@ -278,6 +280,8 @@ def test_a_replay_that_a_majority_does_not_hold_yet_is_503_and_the_retry_converg
 
 def test_a_conflict_that_a_majority_does_not_hold_yet_is_503_not_409(client, reseller, customer_of, monkeypatch):
     customer_of("shop")
-    monkeypatch.setattr(MongoCustomers, "name_taken", lambda customers, name, *, durable=False: not durable)
+    holder = MongoCustomers.holder
+    monkeypatch.setattr(MongoCustomers, "holder", lambda customers, name, *, durable=False:
+                        None if durable else holder(customers, name))
     response = post(client, key=None)
     assert (response.status_code, response.json["status"]) == (503, 98)

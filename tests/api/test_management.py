@@ -112,7 +112,7 @@ def test_customer_update_checks_each_setting_as_the_create_does(client, shop, pa
 
 
 def test_an_update_with_nothing_to_change_is_status_1(client, shop):
-    response = post(client, "customer/update", customerId=shop[0], name="renamed")
+    response = post(client, "customer/update", customerId=shop[0], mocharge="7")
     assert (response.status_code, response.json["status"], response.json["errors"]) == (400, 1, {})
     assert "nothing to change" in response.json["message"]
     assert post(client, "user/update", userId=shop[1]).json["status"] == 1
@@ -144,7 +144,7 @@ def test_only_optional_details_can_be_cleared(client, shop, clear):
 
 @pytest.mark.parametrize("params, bad", [({"email": "nope"}, "email"), ({"phoneNumber": "abc"}, "phoneNumber"),
                                          ({"moPush": '{"type": "URL", "data": {"url": "http://127.0.0.1/"}}'}, "moPush"),
-                                         ({"password": "p" * 129}, "password"), ({"username": "renamed"}, None)])
+                                         ({"password": "p" * 129}, "password"), ({"nickname": "renamed"}, None)])
 def test_user_update_checks_each_detail_as_the_create_does(client, shop, params, bad):
     response = post(client, "user/update", userId=shop[1], **params)
     if bad is None:
@@ -183,9 +183,13 @@ def object_requests(customer_id, user_id):
     """Every endpoint that takes a customer or a user, with parameters valid for it."""
     return [
         ("customer/get", {"customerId": customer_id}),
+        ("customer/get", {"name": "shop"}),
         ("customer/update", {"customerId": customer_id, "moCharge": "9"}),
+        ("customer/update", {"customerId": customer_id, "moCharge": "9", "dryRun": "true"}),
         ("customer/suspend", {"customerId": customer_id}),
+        ("customer/suspend", {"customerId": customer_id, "dryRun": "true"}),
         ("customer/resume", {"customerId": customer_id}),
+        ("customer/resume", {"customerId": customer_id, "dryRun": "true"}),
         ("user/list", {"customerId": customer_id}),
         ("user/create", {"customerId": customer_id, "username": "intruder", "password": "p", "email": "a@b.com",
                          "phoneNumber": "1"}),
@@ -194,8 +198,11 @@ def object_requests(customer_id, user_id):
         ("user/get", {"userId": user_id}),
         ("user/get", {"username": "jdoe"}),
         ("user/update", {"userId": user_id, "contactName": "Mallory", "password": "taken over"}),
+        ("user/update", {"userId": user_id, "contactName": "Mallory", "dryRun": "true"}),
         ("user/suspend", {"userId": user_id}),
+        ("user/suspend", {"userId": user_id, "dryRun": "true"}),
         ("user/resume", {"userId": user_id}),
+        ("user/resume", {"userId": user_id, "dryRun": "true"}),
     ]
 
 
@@ -208,7 +215,7 @@ def test_another_resellers_object_is_answered_exactly_like_none_and_nothing_chan
     path, params = object_requests(*shop)[index]
     foreign = post(client, path, OTHER, **params)
     missing_ids = {key: (str(ObjectId()) if key in ("customerId", "userId") else "nobody-has-this")
-                   for key in ("customerId", "userId", "username") if key in params}
+                   for key in ("customerId", "userId", "username", "name") if key in params}
     missing = post(client, path, OTHER, **{**params, **missing_ids})
     assert foreign.status_code == missing.status_code == 404
     assert foreign.get_data() == missing.get_data()

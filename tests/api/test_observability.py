@@ -73,9 +73,9 @@ def test_the_json_format_is_one_object_per_line_with_the_extra_fields():
 
 
 def test_the_text_format_escapes_what_could_forge_a_line():
-    line = TextFormatter().format(record(path="/x\nFORGED \x1b[31m"))
+    line = TextFormatter().format(record(msg="POST /x\nFORGED \x1b[31m 201", reseller="acme\nFORGED \x1b[31m"))
     assert "\n" not in line and "\x1b" not in line
-    assert "path=/x\\nFORGED" in line
+    assert "POST /x\\nFORGED" in line and "reseller=acme\\nFORGED" in line
 
 
 def test_no_password_hash_or_reseller_password_reaches_a_log_line_or_an_answer(client, runner, make_reseller, caplog, db):

@@ -147,7 +147,10 @@ def test_throttling_is_counted_and_logged(throttled_app, caplog):
     for _ in range(4):
         attempt(throttled_app)
     assert REGISTRY.get_sample_value("provisioning_throttled_total") - before == 1
-    assert [r.getMessage() for r in caplog.records if r.name == "app.events"] == ["authentication throttled"]
+    [event] = [r for r in caplog.records if r.name == "app.events"]
+    assert (event.getMessage(), event.reseller) == ("authentication throttled", "acme")
+    [access] = [r for r in caplog.records if r.name == "app.access" and r.httpStatus == 429]
+    assert access.reseller == "acme"
 
 
 def test_unknown_reseller_and_wrong_password_take_the_same_time(database_uri, reseller, make_reseller):

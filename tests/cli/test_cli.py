@@ -1,4 +1,4 @@
-"""flask --app wsgi reseller create | set-password | disable | enable | list."""
+"""provisioning reseller create | set-password | disable | enable | list."""
 import pytest
 from argon2 import PasswordHasher
 

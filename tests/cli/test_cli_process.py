@@ -1,8 +1,10 @@
-"""The operator commands as a person runs them: their own process, quiet, one line when something is wrong."""
+"""The operator commands as a person runs them (the provisioning console script make install makes): their own
+process, quiet, one line when something is wrong, the service's own help, version and shell completion."""
 import io
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -10,36 +12,63 @@ from app import logs
 from scripts.embedded_db import free_port
 from tests.support.servers import ROOT, environment
 
+PROVISIONING = Path(sys.executable).parent / "provisioning"
 
-def flask(*args, timeout=60, **settings):
-    """Run `flask --app wsgi ARGS` as an operator does; return (exit status, stdout, stderr)."""
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, capture_output=True,
-                            text=True, timeout=timeout, env=environment(**settings))
+
+def provisioning(*args, timeout=60, cwd=ROOT, **settings):
+    """Run `provisioning ARGS` as an operator does; return (exit status, stdout, stderr)."""
+    result = subprocess.run([str(PROVISIONING), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                            env=environment(**settings))
     return result.returncode, result.stdout, result.stderr
 
 
 def test_help_answers_at_once_and_quietly_with_the_database_down():
     started = time.monotonic()
-    status, out, err = flask("--help", MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/p", MONGODB_TIMEOUT_MS=10000)
+    status, out, err = provisioning("--help", MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/p", MONGODB_TIMEOUT_MS=10000)
     assert status == 0 and "reseller" in out
     assert time.monotonic() - started < 5
     assert err == ""
 
 
+def test_the_help_is_the_services_and_never_flasks(tmp_path):
+    status, out, _ = provisioning("--help", cwd=tmp_path)
+    assert status == 0 and out.startswith("Usage: provisioning ")
+    assert "provisioning service" in out and "import" in out
+    commands = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    assert "flask" not in out.lower() and not {"routes", "shell", "run"} & commands
+    status, _, err = provisioning("no-such-command", cwd=tmp_path)
+    assert status == 2 and "Usage: provisioning" in err and "flask" not in err.lower()
+
+
+def test_version_is_the_projects():
+    from app.version import VERSION
+
+    assert provisioning("--version")[:2] == (0, f"provisioning {VERSION}\n")
+
+
+def test_shell_completion_completes_the_commands(tmp_path):
+    status, script, _ = provisioning("completion", "bash", cwd=tmp_path)
+    assert status == 0 and "_PROVISIONING_COMPLETE=bash_complete" in script
+    result = subprocess.run([str(PROVISIONING)], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env=environment(_PROVISIONING_COMPLETE="bash_complete", COMP_WORDS="provisioning res",
+                                            COMP_CWORD="1"))
+    assert "reseller" in result.stdout
+
+
 def test_a_command_prints_its_answer_and_no_log_line(database_uri, db):
-    status, out, err = flask("reseller", "create", "acme", MONGODB_URI=database_uri, RESELLER_PASSWORD="acme secret")
+    status, out, err = provisioning("reseller", "create", "acme", MONGODB_URI=database_uri, RESELLER_PASSWORD="acme secret")
     assert (status, out, err) == (0, "created reseller acme (freeCredits 10)\n", "")
 
 
 def test_a_command_with_the_database_down_says_so_in_one_line():
-    status, _, err = flask("reseller", "list", MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/p",
+    status, _, err = provisioning("reseller", "list", MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/p",
                              MONGODB_TIMEOUT_MS=500)
     assert status == 1
     assert err.strip().splitlines() == ["Error: the database is unavailable (see MONGODB_URI)"]
 
 
 def test_a_configuration_error_is_one_line_naming_every_bad_variable():
-    status, _, err = flask("reseller", "list", PORT="eighty", LOG_LEVEL="LOUD")
+    status, _, err = provisioning("reseller", "list", PORT="eighty", LOG_LEVEL="LOUD")
     assert status == 1
     [line] = err.strip().splitlines()
     assert line.startswith("provisioning: configuration: ") and "PORT=" in line and "LOG_LEVEL=" in line

@@ -143,7 +143,8 @@ def test_a_primary_stepping_down_mid_transaction_is_ridden_out_within_the_deadli
 def test_a_database_that_accepts_but_never_answers_is_503_within_the_deadline(database_uri, reseller, db):
     impatient = app_for(database_uri, MONGODB_TIMEOUT_MS=1000)
     client = warmed(impatient)
-    fail_command(db, "find", "resellers", blockConnection=True, blockTimeMS=4000)
+    # The request's first command, the reseller read with its failed authentications, is held past the deadline.
+    fail_command(db, "aggregate", "resellers", blockConnection=True, blockTimeMS=4000)
     started = time.monotonic()
     response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"]) == (503, 98)

@@ -25,9 +25,9 @@ def index_keys(db, collection):
 def test_the_contract_indexes_exist_with_the_right_uniqueness(db):
     assert index_keys(db, "resellers")[(("name", 1),)] is True
     assert index_keys(db, "customers")[(("name", 1),)] is True
-    assert index_keys(db, "customers")[(("resellerId", 1), ("_id", 1))] is False
+    assert index_keys(db, "customers")[(("resellerId", 1), ("_id", 1), ("name", 1), ("createdAt", 1))] is False
     assert index_keys(db, "users")[(("username", 1),)] is True
-    assert index_keys(db, "users")[(("customerId", 1), ("_id", 1))] is False
+    assert index_keys(db, "users")[(("customerId", 1), ("_id", 1), ("username", 1), ("createdAt", 1))] is False
     assert index_keys(db, "credit_transactions")[(("customerId", 1), ("_id", 1))] is False
 
 

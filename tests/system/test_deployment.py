@@ -51,7 +51,7 @@ def test_the_compose_file_says_what_is_missing_when_nothing_was_set(tmp_path):
 
 def test_the_indexes_are_made_before_the_service_starts_in_the_compose_stack():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert services["migrate"]["command"] == ["flask", "--app", "wsgi", "db", "upgrade"]
+    assert services["migrate"]["command"] == ["provisioning", "db", "upgrade"]
     assert services["provisioning"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -105,6 +105,12 @@ def test_the_image_runs_gunicorn_as_a_non_root_user_in_production_mode_with_a_he
     assert "DEPLOYMENT=production" in dockerfile
     assert any(keyword == "HEALTHCHECK" for keyword, _ in instructions)
     assert '"gunicorn", "--config", "gunicorn.conf.py"' in dockerfile
+
+
+def test_the_image_has_the_provisioning_command_and_the_compose_stack_uses_it():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir --disable-pip-version-check --no-deps ." in dockerfile
+    assert "pyproject.toml" in dockerfile
 
 
 def test_the_image_installs_no_development_dependency():

@@ -1,9 +1,15 @@
-"""`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart."""
+"""`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart; its output
+piped is JSON lines only; it stops the service when its database dies; Ctrl-C on a terminal ends `make run` cleanly;
+a second one runs beside the first on the ports and folder the README names."""
+import contextlib
+import fcntl
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
+import termios
 import time
 import urllib.error
 import urllib.parse
@@ -11,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from scripts.embedded_db import answers, free_port
+from tests.support.servers import eventually
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -23,53 +30,130 @@ def post(url, params):
         return error.code
 
 
+def healthy(base):
+    try:
+        with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
+
+
+def settings(port, database_port, storage_path):
+    """make run's environment with the variables the README names for a second run beside the first."""
+    env = {**os.environ, "PORT": str(port), "EMBEDDED_DB_PORT": str(database_port),
+           "EMBEDDED_DB_PATH": str(storage_path), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
+    env.pop("MONGODB_URI", None)
+    return env
+
+
 class Service:
-    """scripts/serve.py, as `make run` starts it, with MONGODB_URI unset: its embedded database on a port and in a
-    folder of its own, so that it runs beside a developer's `make run`."""
+    """scripts/serve.py, as `make run` starts it, with MONGODB_URI unset and its output piped."""
 
     def __init__(self, port, database_port, storage_path):
         self.base = f"http://127.0.0.1:{port}/services/rest"
         self.database_uri = f"mongodb://127.0.0.1:{database_port}/provisioning?retryWrites=false"
-        self.env = {**os.environ, "PORT": str(port), "EMBEDDED_DB_PORT": str(database_port),
-                    "EMBEDDED_DB_PATH": str(storage_path), "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT)}
-        self.env.pop("MONGODB_URI", None)
+        self.env = settings(port, database_port, storage_path)
 
     def __enter__(self):
         self.process = subprocess.Popen([sys.executable, "scripts/serve.py"], cwd=ROOT, env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert self.process.poll() is None and time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.2)
+        eventually(lambda: healthy(self.base) or self.process.poll() is not None, 60, "the service did not start")
+        assert self.process.poll() is None, self.process.communicate()[0]
+        return self
 
     def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         self.output = self.process.communicate(timeout=60)[0]
+
+
+def lines_of(output):
+    """Every line of piped output, each a JSON object (a plain line fails the test)."""
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
 def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restarts(tmp_path):
     port, database_port = free_port(), free_port()
     customer = {"resellerName": "acme", "resellerPassword": "acme secret", "name": "shop"}
     with Service(port, database_port, tmp_path / "db") as service:
-        cli = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "reseller", "create", "acme"], cwd=ROOT,
+        cli = subprocess.run([str(Path(sys.executable).parent / "provisioning"), "reseller", "create", "acme"], cwd=ROOT,
                              env={**service.env, "RESELLER_PASSWORD": "acme secret", "MONGODB_URI": service.database_uri},
                              capture_output=True, text=True)
         assert cli.returncode == 0, cli.stderr
         assert post(f"{service.base}/customer/create", customer) == 201
         assert post(f"{service.base}/nosuch%0aFORGED%1b[31m", {}) == 404
-    assert not any(line.startswith("FORGED") for line in service.output.splitlines())
+    assert service.process.returncode == 0
+    lines = lines_of(service.output)
     assert "\x1b" not in service.output
-    assert "started the embedded SecantusDB" in service.output
-    gunicorn_lines = [json.loads(line) for line in service.output.splitlines() if '"logger": "gunicorn.error"' in line]
-    assert any(line["message"].startswith("Booting worker") for line in gunicorn_lines)
-    assert "stopped the embedded SecantusDB" in service.output
+    assert any(line["message"].startswith("no MongoDB answered") for line in lines)
+    assert any(line["logger"] == "gunicorn.error" and line["message"].startswith("Booting worker") for line in lines)
+    assert any(line["message"] == "stopped the embedded SecantusDB" for line in lines)
+    assert sum(line["message"] == "database available" for line in lines) == 1, "once, not once per worker"
+    access = [line for line in lines if line["logger"] == "app.access"]
+    assert access and all(line["reseller"] in (None, "acme") for line in access)
     assert not answers("127.0.0.1", database_port)
     with Service(port, database_port, tmp_path / "db") as service:
         assert post(f"{service.base}/customer/create", customer) == 409
     assert "acme secret" not in service.output
+
+
+def test_a_second_make_run_beside_the_first_runs_on_its_own_port_and_database(tmp_path):
+    with Service(free_port(), free_port(), tmp_path / "one") as first, \
+            Service(free_port(), free_port(), tmp_path / "two") as second:
+        assert healthy(first.base) and healthy(second.base)
+    assert first.process.returncode == second.process.returncode == 0
+
+
+def test_make_run_stops_the_service_and_says_so_when_its_database_dies(tmp_path):
+    with Service(free_port(), free_port(), tmp_path / "db") as service:
+        started = next(line for line in lines_of_so_far(service) if line["message"].startswith("no MongoDB answered"))
+        os.kill(started["pid"], signal.SIGKILL)
+        service.process.wait(timeout=60)
+    assert service.process.returncode == 1
+    [said] = [line for line in lines_of(service.output) if line["level"] == "ERROR" and "SecantusDB stopped" in
+              line["message"]]
+    assert "make run again" in said["message"]
+
+
+def lines_of_so_far(service):
+    """The JSON lines the service wrote up to its database's start line (read from its pipe as they come)."""
+    seen = []
+    while not seen or not seen[-1]["message"].startswith("no MongoDB answered"):
+        line = service.process.stdout.readline()
+        assert line, "the service ended before saying where its database is"
+        if line.strip():
+            seen.append(json.loads(line))
+    return seen
+
+
+def test_ctrl_c_on_a_terminal_ends_make_run_with_0_and_no_interrupt_from_make(tmp_path):
+    """make run in a terminal of its own (a pseudo-terminal): Ctrl-C is typed once the service answers."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/services/rest"
+    controller, terminal = pty.openpty()
+
+    def own_terminal():
+        os.setsid()
+        fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)
+
+    make = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, stdin=terminal, stdout=terminal,
+                            stderr=terminal, env=settings(port, free_port(), tmp_path / "db"), preexec_fn=own_terminal)
+    os.close(terminal)
+    output = bytearray()
+
+    def read_some():
+        with contextlib.suppress(OSError):
+            output.extend(os.read(controller, 65536))
+
+    os.set_blocking(controller, False)
+    eventually(lambda: read_some() or healthy(base) or make.poll() is not None, 120, "make run did not start")
+    os.write(controller, b"\x03")
+    deadline = time.monotonic() + 60
+    while make.poll() is None and time.monotonic() < deadline:
+        read_some()
+        time.sleep(0.1)
+    read_some()
+    os.close(controller)
+    text = output.decode(errors="replace")
+    assert make.wait(timeout=10) == 0, text[-2000:]
+    assert "Interrupt" not in text and "make: ***" not in text, text[-2000:]

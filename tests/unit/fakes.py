@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 from bson import ObjectId
 
 from app.domain.api_keys import ApiKey
+from app.domain.commands import NO_FILTERS, ListFilters
 from app.domain.events import FeedEvent, FeedPage, RelayState
 from app.domain.exceptions import CreditEntryExists, CustomerExists, InsufficientCredits, ResellerExists, UserExists
-from app.domain.model import AuditEntry, Changed, CreditEntry, Customer, Event, Failure, Page, Reseller, User
+from app.domain.holds import held_against, hold_preview
+from app.domain.model import AuditEntry, Changed, CreditEntry, Customer, Event, Failure, Holder, Page, Reseller, User
 from app.domain.webhooks import ACTIVE, DELIVERED, FAILING, Delivery, Outcome, Webhook
 from app.service_layer import ports
 
@@ -46,9 +48,18 @@ class FakeResellers:
 
 
 class FakeAuthentications:
-    def __init__(self) -> None:
+    def __init__(self, resellers: FakeResellers, api_keys: FakeApiKeys) -> None:
+        self.resellers = resellers
+        self.api_keys = api_keys
         self.failures: dict[str, list[Failure]] = {}
         self.known: set[tuple[ObjectId, str]] = set()
+
+    def attempt_of(self, name: str) -> tuple[Reseller | None, list[Failure]]:
+        return self.resellers.named(name), self.failures_of(name)
+
+    def key_attempt_of(self, key_id: ObjectId) -> tuple[ApiKey | None, Reseller | None]:
+        key = self.api_keys.with_id(key_id)
+        return key, self.resellers.by_id(key.reseller_id) if key else None
 
     def failures_of(self, name: str) -> list[Failure]:
         return sorted(self.failures.get(name, []), key=lambda failure: failure.at)
@@ -80,6 +91,27 @@ def page_of(found: list[Any], after: ObjectId | None, limit: int) -> Page:
     return Page(tuple(items[:limit]), items[limit - 1].id if more else None)
 
 
+def passes(item: Any, filters: ListFilters, name: str) -> bool:
+    """Whether a customer or user passes a list's filters (name: the attribute a prefix is of)."""
+    wanted = {"active": filters.active, "integration_id": filters.integration_id, "email": filters.email,
+              "phone_number": filters.phone_number}
+    return (all(value is None or getattr(item, attribute, None) == value for attribute, value in wanted.items())
+            and (filters.prefix is None or getattr(item, name).startswith(filters.prefix))
+            and (filters.created_after is None or item.created.at >= filters.created_after)
+            and (filters.created_before is None or item.created.at < filters.created_before))
+
+
+def set_hold(stored: dict[ObjectId, Any], found: Any, active: bool, by: str) -> Changed:
+    """A suspension or resumption as the stores make it: a change only when it was the other way."""
+    if held_against(found, active, by):
+        return Changed(found, False)
+    preview = hold_preview(found, active, by)
+    if not preview.changed:
+        return Changed(found, False)
+    stored[found.id] = preview.found
+    return Changed(preview.found, True)
+
+
 class FakeCustomers:
     def __init__(self) -> None:
         self.stored: dict[ObjectId, Customer] = {}
@@ -89,8 +121,9 @@ class FakeCustomers:
             raise CustomerExists(customer.name)
         self.stored[customer.id] = customer
 
-    def name_taken(self, name: str, *, durable: bool = False) -> bool:
-        return any(c.name == name for c in self.stored.values())
+    def holder(self, name: str, *, durable: bool = False) -> Holder | None:
+        found = self.named(name)
+        return Holder(found.id, found.reseller_id) if found else None
 
     def of(self, reseller_id: ObjectId, customer_id: ObjectId) -> Customer | None:
         found = self.stored.get(customer_id)
@@ -105,11 +138,13 @@ class FakeCustomers:
     def named(self, name: str) -> Customer | None:
         return next((c for c in self.stored.values() if c.name == name), None)
 
-    def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int) -> Page:
-        return page_of([c for c in self.stored.values() if c.reseller_id == reseller_id], after, limit)
+    def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int,
+                filters: ListFilters = NO_FILTERS) -> Page:
+        return page_of([c for c in self.stored.values() if c.reseller_id == reseller_id and passes(c, filters, "name")],
+                       after, limit)
 
-    def count_of(self, reseller_id: ObjectId) -> int:
-        return sum(c.reseller_id == reseller_id for c in self.stored.values())
+    def count_of(self, reseller_id: ObjectId, *, active: bool | None = None) -> int:
+        return sum(c.reseller_id == reseller_id and active in (None, c.active) for c in self.stored.values())
 
     def change(self, reseller_id: ObjectId, customer_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
         found = self.of(reseller_id, customer_id)
@@ -118,12 +153,9 @@ class FakeCustomers:
         self.stored[customer_id] = replace(found, **changes)
         return Changed(self.stored[customer_id], True)
 
-    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool) -> Changed | None:
+    def set_active(self, reseller_id: ObjectId, customer_id: ObjectId, active: bool, by: str) -> Changed | None:
         found = self.of(reseller_id, customer_id)
-        if found is None:
-            return None
-        return self.change(reseller_id, customer_id, {"active": active}) if found.active != active else \
-            Changed(found, False)
+        return set_hold(self.stored, found, active, by) if found else None
 
     def change_credits(self, reseller_id: ObjectId, customer_id: ObjectId, amount: int) -> Changed | None:
         found = self.of(reseller_id, customer_id)
@@ -143,8 +175,9 @@ class FakeUsers:
             raise UserExists(user.username)
         self.stored[user.id] = user
 
-    def username_taken(self, username: str, *, durable: bool = False) -> bool:
-        return self.named(username) is not None
+    def holder(self, username: str, *, durable: bool = False) -> Holder | None:
+        found = self.named(username)
+        return Holder(found.id, found.reseller_id) if found else None
 
     def of(self, reseller_id: ObjectId, *, user_id: ObjectId | None = None, username: str | None = None) -> User | None:
         found = self.stored.get(user_id) if user_id is not None else self.named(username or "")
@@ -160,13 +193,22 @@ class FakeUsers:
         return next((u for u in self.stored.values() if u.username == username), None)
 
     def page_of(self, reseller_id: ObjectId, after: ObjectId | None, limit: int, *,
-                customer_id: ObjectId | None = None) -> Page:
+                customer_id: ObjectId | None = None, filters: ListFilters = NO_FILTERS) -> Page:
         found = [u for u in self.stored.values()
-                 if u.reseller_id == reseller_id and customer_id in (None, u.customer_id)]
+                 if u.reseller_id == reseller_id and customer_id in (None, u.customer_id)
+                 and passes(u, filters, "username")]
         return page_of(found, after, limit)
+
+    def with_contact(self, *, email: str | None = None, phone_number: str | None = None, limit: int) -> list[User]:
+        found = [u for u in self.stored.values() if (email is not None and u.email == email)
+                 or (email is None and u.phone_number == phone_number)]
+        return sorted(found, key=lambda u: (u.reseller_id, u.id))[:limit]
 
     def count_of_customer(self, customer_id: ObjectId) -> int:
         return sum(u.customer_id == customer_id for u in self.stored.values())
+
+    def count_of_reseller(self, reseller_id: ObjectId, *, active: bool | None = None) -> int:
+        return sum(u.reseller_id == reseller_id and active in (None, u.active) for u in self.stored.values())
 
     def change(self, reseller_id: ObjectId, user_id: ObjectId, changes: dict[str, Any]) -> Changed | None:
         found = self.of(reseller_id, user_id=user_id)
@@ -175,11 +217,9 @@ class FakeUsers:
         self.stored[user_id] = replace(found, **changes)
         return Changed(self.stored[user_id], True)
 
-    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool) -> Changed | None:
+    def set_active(self, reseller_id: ObjectId, user_id: ObjectId, active: bool, by: str) -> Changed | None:
         found = self.of(reseller_id, user_id=user_id)
-        if found is None:
-            return None
-        return self.change(reseller_id, user_id, {"active": active}) if found.active != active else Changed(found, False)
+        return set_hold(self.stored, found, active, by) if found else None
 
 
 class FakeCredits:
@@ -373,12 +413,12 @@ class FakeUnitOfWork:
 
     def __init__(self, resellers: tuple[Reseller, ...] = ()):
         self.resellers = FakeResellers(resellers)
-        self.authentications = FakeAuthentications()
         self.customers = FakeCustomers()
         self.users = FakeUsers()
         self.credits = FakeCredits()
         self.audit = FakeAudit()
         self.api_keys = FakeApiKeys()
+        self.authentications = FakeAuthentications(self.resellers, self.api_keys)
         self.events = FakeEvents()
         self.webhooks = FakeWebhooks()
         self.deliveries = FakeDeliveries()

@@ -72,7 +72,7 @@ def test_the_readme_lists_every_variable_with_its_default():
     with open(Path(__file__).parent.parent.parent / "README.md", encoding="utf-8") as readme:
         text = readme.read()
     for name, (default, _, _) in config.VARIABLES.items():
-        shown = {"WEB_CONCURRENCY": "twice the usable CPUs", "METRICS_PORT": "none", "HEALTH_PORT": "none",
+        shown = {"WEB_CONCURRENCY": "4 per usable CPU", "METRICS_PORT": "none", "HEALTH_PORT": "none",
                  "RELAY_METRICS_PORT": "none"}
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} has no row in README.md's table"
@@ -114,3 +114,26 @@ def test_workers_are_counted_from_the_cpus_the_process_may_use_its_containers_qu
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(content)
     assert config.usable_cpus(str(tmp_path)) == (expected or 4)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"memory.max": "max\n"}, None),
+    ({"memory.max": "1073741824\n"}, 1024),
+    ({"memory/memory.limit_in_bytes": "536870912\n"}, 512),
+    ({"memory/memory.limit_in_bytes": "9223372036854771712\n"}, None),
+    ({}, None),
+])
+def test_memory_is_the_containers_limit_else_the_machines(tmp_path, files, expected):
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24576000 kB\nMemFree:        1000 kB\n")
+    assert config.usable_memory_mib(str(tmp_path), str(meminfo)) == (expected or 24000)
+
+
+@pytest.mark.parametrize("cpus, memory_mib, expected", [(2, 24000, 8), (1, 24000, 4), (8, 1024, 5), (2, 100, 1)])
+def test_the_default_worker_count_is_per_cpu_bounded_by_memory(monkeypatch, cpus, memory_mib, expected):
+    monkeypatch.setattr(config, "usable_cpus", lambda: cpus)
+    monkeypatch.setattr(config, "usable_memory_mib", lambda: memory_mib)
+    assert config.default_workers() == expected

@@ -1,7 +1,7 @@
 """The three creates, each also as a dry run that checks everything and writes nothing."""
 from flask import Response
 
-from app.domain.exceptions import CustomerExists, CustomerNotFound, UserExists
+from app.domain.exceptions import CustomerExists, CustomerNotFound, CustomerSuspended, UserExists
 from app.service_layer import creates
 from app.web import examples
 from app.web.answers import CREATED_CUSTOMER, CREATED_CUSTOMER_WITH_USER, CREATED_USER, DRY_RUN_PASSED
@@ -26,8 +26,8 @@ def customer_create(call: Call) -> Response:
 
 @api.declare(
     "user/create", operation_id="userCreate", tag=USERS, summary="Create a user of one of the reseller's customers",
-    description="Creates a user of a customer of the calling reseller.",
-    request=UserCreateSchema, answers=(DRY_RUN_PASSED, CREATED_USER), errors=(*CREATE, CustomerNotFound, UserExists),
+    description="Creates a user of a customer of the calling reseller; not under a suspended customer (status 12).",
+    request=UserCreateSchema, answers=(DRY_RUN_PASSED, CREATED_USER), errors=(*CREATE, CustomerNotFound, CustomerSuspended, UserExists),
     example={**examples.CREDENTIALS, "username": "jdoe", "password": "user-Pa55", "customerId": examples.CUSTOMER_ID,
              "email": "john@doe.com", "phoneNumber": "+48 999 444 111", "moPush": examples.URL_PUSH,
              "swappingSourceAddressAllowed": True}, keyed=True)

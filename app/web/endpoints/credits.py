@@ -2,9 +2,10 @@
 from flask import Response
 
 from app.domain.exceptions import CustomerNotFound, InsufficientCredits, ReferenceReused
+from app.domain.model import Preview
 from app.service_layer import credits
 from app.web import examples
-from app.web.answers import CREDITED, LEDGER_PAGE, ONE_CUSTOMER_DRY_RUN
+from app.web.answers import CREDITED, CUSTOMER_PREVIEW, LEDGER_PAGE
 from app.web.endpoint import Call, api
 from app.web.endpoints.errors import CREATE, CUSTOMERS, READ
 from app.web.schemas.credits import CreditSchema, LedgerSchema
@@ -17,12 +18,13 @@ from app.web.schemas.credits import CreditSchema, LedgerSchema
                 "whatever the reason) and appends the change to its ledger, together; never below 0 (status 10, "
                 "nothing written). Applied once per Idempotency-Key, and once per reference on the customer: a "
                 "repeat is the first change's answer again.",
-    request=CreditSchema, answers=(CREDITED, ONE_CUSTOMER_DRY_RUN),
+    request=CreditSchema, answers=(CREDITED, CUSTOMER_PREVIEW),
     errors=(*CREATE, CustomerNotFound, InsufficientCredits, ReferenceReused),
     example={**examples.CUSTOMER_LOOKUP, "amount": 500, "reason": "TOPUP", "reference": "INV-2026-0042"}, keyed=True)
 def customer_credit(call: Call) -> Response:
     if call.checked.dry_run:
-        return ONE_CUSTOMER_DRY_RUN(credits.check_credits(call.reseller.id, call.checked, call.key, uow=call.uow))
+        customer = credits.check_credits(call.reseller.id, call.checked, call.key, uow=call.uow)
+        return CUSTOMER_PREVIEW(Preview(customer, ("credits",)))
     return CREDITED(credits.change_credits(call.reseller.id, call.checked, call.origin, call.key, uow=call.uow,
                                            clock=call.tools.clock))
 

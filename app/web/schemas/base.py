@@ -103,11 +103,43 @@ class ResellerSuffix:
 
 def suffix_errors(values, reseller):
     """The parameters whose name has an '@' and does not end with '@' and the reseller's name, with the message."""
-    suffix = "@" + names.lookalike_key(reseller)
-    wrong = [key for key, value in values.items()
-             if "@" in names.lookalike_key(value) and not names.lookalike_key(value).endswith(suffix)]
-    message = f'must end with "@{reseller}", the reseller\'s name, when it contains "@"'
-    return {key: [message] for key in wrong}
+    problems = {key: names.suffix_problem(value, reseller) for key, value in values.items()}
+    return {key: [problem] for key, problem in problems.items() if problem}
+
+
+# What an update says of a parameter that names a field it cannot change (other parts of the platform key on names;
+# credits and suspensions have endpoints of their own).
+CANNOT_CHANGE = {
+    "name": "cannot be changed: other parts of the platform key on names",
+    "customer": "cannot be changed: other parts of the platform key on names",
+    "username": "cannot be changed: other parts of the platform key on usernames",
+    "resellerId": "cannot be changed: a customer stays with its reseller",
+    "credits": "cannot be changed here: customer/credit changes credits, with a ledger entry",
+    "active": "cannot be changed here: suspend and resume change it",
+    "customerId": "cannot be changed: a user stays with its customer",
+}
+
+
+class Update(ResellerSchema):
+    """An update: a parameter naming a field that cannot change (unchangeable) is status 1 on it, never ignored;
+    other unknown parameters stay ignored (the answer names them)."""
+
+    unchangeable: tuple[str, ...] = ()
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def refuse_unchangeable(self, data, original_data, **kwargs):
+        given = [key for key in self.unchangeable if original_data.get(key) not in (None, "")]
+        if given:
+            raise ValidationError({key: [CANNOT_CHANGE[key]] for key in given})
+
+
+def exactly_one(data, original_data, names):
+    """Refuse a body that gives none or more than one of names (API names): the error is on the first name."""
+    given = [name for name in names if original_data.get(name) not in (None, "")]
+    if len(given) != 1:
+        first, *others = names
+        message = f"give {' or '.join(names)}, not both" if given else f"is required (or {', '.join(others)})"
+        raise ValidationError({first: [message]})
 
 
 def nothing_to_change(parameters):

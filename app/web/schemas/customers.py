@@ -1,10 +1,10 @@
-"""A customer's parameters: its settings, which customer, a page of customers."""
+"""A customer's parameters: its settings, which customer, a change, a page of customers."""
 from marshmallow import post_load, validates_schema
 
-from app.domain.commands import CustomerChange, CustomerLookup, ListRequest
+from app.domain.commands import CustomerChange, CustomerLookup, ListFilters, ListRequest
 from app.web import fields
 from app.web.schemas import parameters
-from app.web.schemas.base import ResellerSchema, nothing_to_change
+from app.web.schemas.base import ResellerSchema, Update, exactly_one, nothing_to_change
 from app.web.schemas.parameters import described
 
 MO_CHARGE_MAX = 1_000_000_000
@@ -24,32 +24,54 @@ class CustomerSettings(ResellerSchema):
 
 
 class CustomerLookupSchema(ResellerSchema):
-    """customer/get, customer/suspend, customer/resume."""
+    """customer/get: a customer by customerId or by name (exactly one)."""
 
     component = "CustomerLookup"
-    customer_id = parameters.customer_id(required=True)
+    one_of_required = ("customerId", "name")
+    customer_id = parameters.customer_id()
+    name = fields.Identifier(**described("the customer's name, exactly as created (in NFC): a back-end that lost the "
+                                         "answer of its create finds the customer so"))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def one_of_them(self, data, original_data, **kwargs):
+        exactly_one(data, original_data, self.one_of_required)
 
     @post_load
     def make_request(self, data, **kwargs):
-        return CustomerLookup(self.credentials(data), data["customer_id"])
+        return CustomerLookup(self.credentials(data), data.get("customer_id"), data.get("name"))
 
 
-class CustomerUpdateSchema(CustomerSettings):
+class CustomerHoldSchema(ResellerSchema):
+    """customer/suspend, customer/resume."""
+
+    component = "CustomerHold"
+    customer_id = parameters.customer_id(required=True)
+    dry_run = parameters.dry_run_of_change()
+
+    @post_load
+    def make_request(self, data, **kwargs):
+        return CustomerLookup(self.credentials(data), data["customer_id"], dry_run=data.get("dry_run", False))
+
+
+class CustomerUpdateSchema(Update, CustomerSettings):
     """customer/update: a customer's settings (its name cannot change)."""
 
     component = "CustomerUpdate"
     any_of_required = CUSTOMER_SETTINGS
+    unchangeable = ("name", "customer", "username", "resellerId", "credits", "active")
     customer_id = parameters.customer_id(required=True)
+    dry_run = parameters.dry_run_of_change()
 
     @validates_schema
     def changes_something(self, data, **kwargs):
-        if not set(data) - {"reseller_name", "reseller_password", "customer_id"}:
+        if not set(data) - {"reseller_name", "reseller_password", "customer_id", "dry_run"}:
             nothing_to_change(CUSTOMER_SETTINGS)
 
     @post_load
     def make_request(self, data, **kwargs):
         credentials = self.credentials(data)
-        return CustomerChange(credentials, data.pop("customer_id"), data)
+        dry_run = data.pop("dry_run", False)
+        return CustomerChange(credentials, data.pop("customer_id"), data, dry_run)
 
 
 class PageSchema(ResellerSchema):
@@ -57,13 +79,25 @@ class PageSchema(ResellerSchema):
 
     limit = parameters.limit()
     after = parameters.after()
+    created_after = fields.Moment(data_key="createdAfter", **described(
+        "only those created at or after this time (ISO 8601 with its offset, e.g. 2026-11-27T00:00:00Z)"))
+    created_before = fields.Moment(data_key="createdBefore", **described(
+        "only those created before this time (ISO 8601 with its offset)"))
+    active = fields.Flag(**described("true: only active ones; false: only suspended ones"))
 
     @post_load
     def make_request(self, data, **kwargs):
-        return ListRequest(self.credentials(data), data["limit"], data.get("after"), data.get("customer_id"))
+        filters = ListFilters(
+            active=data.get("active"), integration_id=data.get("integration_id"), email=data.get("email"),
+            phone_number=data.get("phone_number"), prefix=data.get("prefix"), created_after=data.get("created_after"),
+            created_before=data.get("created_before"))
+        return ListRequest(self.credentials(data), data["limit"], data.get("after"), data.get("customer_id"), filters)
 
 
 class CustomerListSchema(PageSchema):
-    """customer/list: a page of the reseller's customers."""
+    """customer/list: a page of the reseller's customers, filtered."""
 
     component = "CustomerList"
+    integration_id = fields.Text(data_key="integrationId", **described("only the customers with this integrationId"))
+    prefix = fields.NamePrefix(data_key="namePrefix", **described(
+        "only the customers whose name begins with this (as stored, in NFC: letter case counts)"))

@@ -42,6 +42,13 @@ def dry_run():
         "nothing; the answer is 200 with dryRun true"))
 
 
+def dry_run_of_change():
+    return fields.Flag(data_key="dryRun", **described(
+        "true: check everything the change would (validation, credentials, the object and whose it is, an operators' "
+        "hold) and write nothing; the answer is the object as it would become, with changed: the fields that would "
+        "change"))
+
+
 def limit():
     return fields.WholeNumber(minimum=1, maximum=LIST_LIMIT_MAX, load_default=LIST_LIMIT_DEFAULT,
                               **described(f"how many to answer at most, 1 to {LIST_LIMIT_MAX}"))

@@ -6,7 +6,7 @@ from app.domain.commands import UserChange, UserLookup
 from app.domain.limits import SendingLimits
 from app.web import fields, patterns
 from app.web.schemas import parameters
-from app.web.schemas.base import ResellerSchema, nothing_to_change
+from app.web.schemas.base import ResellerSchema, Update, exactly_one, nothing_to_change
 from app.web.schemas.customers import PageSchema
 from app.web.schemas.parameters import described
 
@@ -66,10 +66,16 @@ class UserDetails(ResellerSchema):
 
 
 class UserListSchema(PageSchema):
-    """user/list: a page of the reseller's users, or of one of its customers' users."""
+    """user/list: a page of the reseller's users (across its customers, or of one of them), filtered."""
 
     component = "UserList"
-    customer_id = parameters.customer_id()
+    customer_id = fields.ObjectIdText(data_key="customerId", **described(
+        "only the users of this customer of the reseller's (none: the users of all its customers)"))
+    email = fields.Email(**described("only the users with this email address (compared in its normalized form)"))
+    phone_number = fields.PhoneNumber(data_key="phoneNumber", **described(
+        "only the users with this phone number, exactly as stored"))
+    prefix = fields.NamePrefix(data_key="usernamePrefix", **described(
+        "only the users whose username begins with this (as stored, in NFC: letter case counts)"))
 
 
 class UserLookupSchema(ResellerSchema):
@@ -80,36 +86,36 @@ class UserLookupSchema(ResellerSchema):
     user_id = parameters.user_id()
     username = parameters.username()
 
-    @validates_schema
-    def exactly_one(self, data, **kwargs):
-        given = [name for name in ("user_id", "username") if name in data]
-        if len(given) != 1:
-            message = "give userId or username, not both" if given else "is required (or username)"
-            raise ValidationError({"userId": [message]})
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def one_of_them(self, data, original_data, **kwargs):
+        exactly_one(data, original_data, self.one_of_required)
 
     @post_load
     def make_request(self, data, **kwargs):
         return UserLookup(self.credentials(data), data.get("user_id"), data.get("username"))
 
 
-class UserIdSchema(ResellerSchema):
+class UserHoldSchema(ResellerSchema):
     """user/suspend, user/resume."""
 
-    component = "UserId"
+    component = "UserHold"
     user_id = parameters.user_id(required=True)
+    dry_run = parameters.dry_run_of_change()
 
     @post_load
     def make_request(self, data, **kwargs):
-        return UserLookup(self.credentials(data), data["user_id"])
+        return UserLookup(self.credentials(data), data["user_id"], dry_run=data.get("dry_run", False))
 
 
-class UserUpdateSchema(UserDetails):
+class UserUpdateSchema(Update, UserDetails):
     """user/update: a user's details and password (its username cannot change); clear removes optional ones."""
 
     component = "UserUpdate"
     # That no detail is both given and cleared is said in words: schemathesis cannot take it with this rule.
     any_of_required = USER_DETAILS
+    unchangeable = ("name", "customer", "username", "customerId", "resellerId", "credits", "active")
     user_id = parameters.user_id(required=True)
+    dry_run = parameters.dry_run_of_change()
     clear = fields.NameList(CLEARABLE, **described(
         "optional details to remove, by name, separated by commas (in JSON also a list); a detail cannot be given and "
         "cleared at once"))
@@ -117,19 +123,20 @@ class UserUpdateSchema(UserDetails):
     @validates_schema
     def changes_something(self, data, **kwargs):
         cleared = {CLEARABLE[name] for name in data.get("clear", ())}
-        both = sorted(str(self.fields[name].data_key) for name in cleared & set(data))
+        both = sorted(self.fields[name].data_key or name for name in cleared & set(data))
         if both:
             raise ValidationError({key: ["is both given and cleared"] for key in both})
-        if not set(data) - {"reseller_name", "reseller_password", "user_id", "clear"} and not cleared:
+        if not set(data) - {"reseller_name", "reseller_password", "user_id", "clear", "dry_run"} and not cleared:
             nothing_to_change(USER_DETAILS)
 
     @post_load
     def make_request(self, data, **kwargs):
         credentials = self.credentials(data)
         user_id = data.pop("user_id")
+        dry_run = data.pop("dry_run", False)
         cleared = tuple(CLEARABLE[name] for name in data.pop("clear", ()))
         password = data.pop("password", None)
         limits = self.limits_of(data)
         if limits is not None:
             data["limits"] = limits.given()
-        return UserChange(credentials, user_id, data, cleared, password)
+        return UserChange(credentials, user_id, data, cleared, password, dry_run)

@@ -1,0 +1,53 @@
+"""What every benchmark run starts from: the database as `db upgrade` makes it, a reseller with a customer and a
+user, customers to credit, and an API key; made through the service layer, as the CLI and the API make them."""
+from dataclasses import dataclass
+
+from bson import ObjectId
+
+from app import create_app
+from app.domain.commands import Credentials, CustomerRequest, NewApiKey, NewCustomer, NewUser, UserRequest
+from app.domain.model import Origin
+from app.service_layer import api_keys, creates, resellers
+
+RESELLER, PASSWORD = "bench", "bench-secret-1"
+BENCH = Origin(client="bench")
+CREDITED_CUSTOMERS = 100
+
+
+@dataclass(frozen=True)
+class Fixture:
+    reseller: str
+    password: str
+    reseller_id: ObjectId
+    customer_id: ObjectId
+    user_id: ObjectId
+    credit_customers: tuple[ObjectId, ...]
+    key_id: ObjectId
+    api_key: str
+
+
+def set_up(uri):
+    """The bench reseller, its customer and user, CREDITED_CUSTOMERS customers to credit in turn (so that credit
+    changes do not all queue on one document), and an API key; the indexes first."""
+    app = create_app({"MONGODB_URI": uri})
+    tools = app.extensions["provisioning"]
+    list(tools.database_upgrade(rest=0).run())
+    credentials = Credentials(RESELLER, PASSWORD)
+    with tools.unit_of_work() as uow:
+        resellers.create_reseller(RESELLER, PASSWORD, BENCH, free_credits=10, uow=uow, hasher=tools.hasher,
+                                  clock=tools.clock)
+        reseller = uow.resellers.named(RESELLER)
+
+        def customer(name):
+            request = CustomerRequest(credentials, NewCustomer(name))
+            return creates.create_customer(reseller, request, BENCH, None, uow=uow, clock=tools.clock).customer_id
+
+        customer_id = customer("bench-customer")
+        user = UserRequest(credentials, customer_id, NewUser("bench-user", "user-pw", email="b@example.com",
+                                                             phone_number="1"))
+        created = creates.create_user(reseller, user, BENCH, None, uow=uow, hasher=tools.hasher, clock=tools.clock)
+        credited = tuple(customer(f"bench-credited-{number}") for number in range(CREDITED_CUSTOMERS))
+        key, presented = api_keys.create_key(reseller.id, NewApiKey(credentials, "bench"), BENCH, uow=uow,
+                                             clock=tools.clock)
+    tools.database.client.close()
+    return Fixture(RESELLER, PASSWORD, reseller.id, customer_id, created.user_id, credited, key.id, presented)
