@@ -12,6 +12,13 @@ batch of changes is one transaction that
 All of it commits or none of it: a number is taken only by an event that is written, so each reseller's numbers run
 1, 2, 3, ... without a gap, and a relay that dies anywhere resumes at the position that went with the last events
 written.
+
+A relay killed within a transaction leaves it open on the server, holding the documents it wrote (the lease's among
+them) until the server aborts it: mongod after transactionLifetimeLimitSeconds (60 s by default), SecantusDB when it
+next reaps. So each relay runs its transactions in one session whose id it notes on the lease, and the relay that takes
+an expired lease over first kills that session (killSessions, which aborts its transaction): it takes over within the
+lease's time, not the server's. Each step runs within the lease's time too (pymongo.timeout), so that a relay never
+hangs on a database that does not answer: it fails the step and starts again from its saved position.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pymongo
 from bson import ObjectId
 from bson.timestamp import Timestamp
 from pymongo.client_session import ClientSession
@@ -50,19 +58,32 @@ class MongoRelay:
         self._sequences = database.get_collection(EVENT_SEQUENCES, write_concern=MAJORITY)
         self._clock = clock
         self._offset = timedelta(0)
+        self._step_seconds = lease_seconds
+        # The session of every transaction of this relay (its id noted on the lease).
+        self._session = database.client.start_session()
 
     @property
     def holder(self) -> str:
         return self._lease.holder
 
     def take_lease(self) -> bool:
-        """Take or renew the lease (False while another relay holds it); note the database's clock meanwhile."""
-        taken = self._lease.take()
-        self._offset = self._database.client.admin.command("hello")["localTime"].replace(tzinfo=UTC) - self._clock()
-        return taken
+        """Take or renew the lease (False while another relay holds it), ending first the session of the relay whose
+        lease expired; note the database's clock meanwhile."""
+        with pymongo.timeout(self._step_seconds):
+            now = self._database.client.admin.command("hello")["localTime"].replace(tzinfo=UTC)
+            self._offset = now - self._clock()
+            held = self._relay.find_one({"_id": LEASE_ID}) or {}
+            expired = held.get("holder") not in (None, self.holder) and held["expiresAt"].replace(tzinfo=UTC) < now
+            if expired and held.get("session") is not None:
+                self._database.client.admin.command("killSessions", [held["session"]])
+            if not self._lease.take():
+                return False
+            self._relay.update_one({"_id": LEASE_ID, "holder": self.holder},
+                                   {"$set": {"session": self._session.session_id}})
+            return True
 
     def release_lease(self) -> None:
-        with contextlib.suppress(PyMongoError):  # it expires by itself
+        with contextlib.suppress(PyMongoError), pymongo.timeout(self._step_seconds):  # it expires by itself
             self._lease.release()
 
     def database_now(self) -> datetime:
@@ -82,9 +103,9 @@ class MongoRelay:
     def append(self, changes: tuple[Change, ...], token: Mapping[str, Any] | None) -> list[FeedEvent]:
         """Write the events of changes not written before, numbered, with the position after them, in one
         transaction; the events written. RelayLeaseLost when another relay holds the lease."""
-        with self._database.client.start_session() as session:
-            return session.with_transaction(lambda held: self._append(held, changes, token),
-                                            read_concern=ReadConcern("snapshot"), write_concern=MAJORITY)
+        with pymongo.timeout(self._step_seconds):
+            return self._session.with_transaction(lambda held: self._append(held, changes, token),
+                                                  read_concern=ReadConcern("snapshot"), write_concern=MAJORITY)
 
     def _append(self, session: ClientSession, changes: tuple[Change, ...],
                 token: Mapping[str, Any] | None) -> list[FeedEvent]:
@@ -142,13 +163,14 @@ class MongoRelay:
             self._fence(held)
             self._save(held, token, None)
 
-        with self._database.client.start_session() as session:
-            session.with_transaction(save, write_concern=MAJORITY)
+        with pymongo.timeout(self._step_seconds):
+            self._session.with_transaction(save, write_concern=MAJORITY)
 
     def heartbeat(self, lag_seconds: float) -> None:
         """Tell health and operators the relay runs, and how far behind the change stream it is."""
-        self._relay.update_one({"_id": POSITION_ID}, {"$set": {
-            "heartbeatAt": self.database_now(), "lagSeconds": lag_seconds, "holder": self.holder}}, upsert=True)
+        with pymongo.timeout(self._step_seconds):
+            self._relay.update_one({"_id": POSITION_ID}, {"$set": {
+                "heartbeatAt": self.database_now(), "lagSeconds": lag_seconds, "holder": self.holder}}, upsert=True)
 
 
 def relay_state(database: Database) -> RelayState | None:
