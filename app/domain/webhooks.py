@@ -131,6 +131,7 @@ class Delivery:
 
 URL_MAX_LENGTH = 2048
 HTTPS_ONLY = "must be an https URL (http only where ALLOW_PRIVATE_PUSH_TARGETS=on)"
+NEVER_REFUSED = "must not point at a link-local, metadata, multicast or unspecified address"
 # Addresses no delivery goes to, even where private targets are allowed: the link-local block (cloud instance
 # metadata at 169.254.169.254 and fe80::/10), AWS's IPv6 metadata address, Alibaba Cloud's, and "this host" (0.0.0.0,
 # ::, which connect to the machine itself).
@@ -148,8 +149,15 @@ def webhook_url(url: str, *, allow_private: bool) -> str:
         push_targets.push_url(url, allow_private=allow_private)
     except ValueRefused as refused:
         raise ValueRefused(*[message.removeprefix("data.url ") for message in refused.messages]) from None
-    if not allow_private and urlsplit(url).scheme.lower() != "https":
+    parts = urlsplit(url)
+    if not allow_private and parts.scheme.lower() != "https":
         raise ValueRefused(HTTPS_ONLY)
+    try:
+        literal = ipaddress.ip_address((parts.hostname or "").split("%", 1)[0])
+    except ValueError:
+        literal = None
+    if literal is not None and refusal(literal, allow_private=allow_private):
+        raise ValueRefused(NEVER_REFUSED)
     return url
 
 
