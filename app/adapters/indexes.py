@@ -131,8 +131,10 @@ def wanted_indexes() -> dict[str, list[Index]]:
                  index("resellerId", "customerId", "seq"), index("resellerId", "customerId", "type", "seq")],
         # A reseller's webhooks in creation order; the active ones whose next attempt is due, for the delivery worker.
         WEBHOOKS: [index("resellerId", "_id"), index("state", "retryAt")],
-        # A webhook's deliveries by event; a delivered one's record removed DELIVERED_KEPT_DAYS after.
-        DELIVERIES: [index("webhookId", "eventId"), index("expiresAt", expireAfterSeconds=0)],
+        # A webhook's deliveries by event, and by state then event (where a replay starts: its oldest not taken); a
+        # delivered one's record removed DELIVERED_KEPT_DAYS after.
+        DELIVERIES: [index("webhookId", "eventId"), index("webhookId", "state", "eventId"),
+                     index("expiresAt", expireAfterSeconds=0)],
     }
 
 
