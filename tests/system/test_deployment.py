@@ -57,7 +57,7 @@ def test_the_indexes_are_made_before_the_service_starts_in_the_compose_stack():
 
 def test_the_compose_stack_runs_the_events_relay_after_the_indexes_are_made():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert services["relay"]["command"] == ["python", "-m", "app.cli", "events", "relay"]
+    assert services["relay"]["command"] == ["provisioning", "events", "relay"]
     assert services["relay"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
