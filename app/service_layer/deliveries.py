@@ -19,6 +19,7 @@ from bson import ObjectId
 from app.domain.events import FeedEvent
 from app.domain.webhooks import DELIVERED, FAILED, PENDING, RetrySchedule, Webhook, signed
 from app.service_layer.ports import Clock, Sender, UnitOfWork
+from app.service_layer.relay import failure
 
 log = logging.getLogger("app.events")
 # How many events a task reads at once.
@@ -132,8 +133,8 @@ class Dispatcher:
                 if self._work.going():
                     try:
                         self.dispatch()
-                    except Exception:
-                        log.exception("could not look for deliveries; trying again")
+                    except Exception as error:
+                        log.error("could not look for deliveries (%s); trying again", failure(error))
                 self._wake.wait(self._tick)
                 self._wake.clear()
         finally:
@@ -156,9 +157,9 @@ class Dispatcher:
     def _serve(self, webhook_id: ObjectId) -> None:
         try:
             self._on_delivered(deliver_due(webhook_id, self._work))
-        except Exception:
+        except Exception as error:
             # Looked at again at the next tick, not at once: the database may be what failed.
-            log.exception("deliveries to webhook %s failed; trying again", webhook_id)
+            log.error("deliveries to webhook %s failed (%s); trying again", webhook_id, failure(error))
         else:
             # Events the relay wrote while this task ran are looked for now.
             self._wake.set()

@@ -7,14 +7,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.domain.events import FeedEvent
 from app.domain.exceptions import RelayLeaseLost
 from app.service_layer.ports import Relay
 
 log = logging.getLogger("app.events")
+
+
+# The most of an error's message a log line of the relay carries.
+FAILURE_CHARACTERS = 400
+
+
+def failure(error: BaseException) -> str:
+    """An error in one short line: its type, message and where it was raised. The relay's failures are mostly the
+    database's (down, failing over) and repeat each second while they last; a line each, not a traceback each, so
+    that they stay whole beside the other processes' lines on a shared output (a write longer than a pipe's atomic
+    size may interleave with theirs)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}"[:FAILURE_CHARACTERS] + where
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,8 @@ def run_relay(relay: Relay, lease_seconds: float, stop: threading.Event, *, pace
                 follow(relay, lease_seconds, stop, pace, progress)
             except RelayLeaseLost:
                 log.warning("the events relay lost its lease to another; waiting to take it again")
-            except Exception:
-                log.exception("the events relay failed; starting again from its saved position")
+            except Exception as error:
+                log.error("the events relay failed (%s); starting again from its saved position", failure(error))
             progress.leading(False)
             stop.wait(pace.retry_seconds)
     finally:
