@@ -1,6 +1,7 @@
-"""`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart; its output
-piped is JSON lines only; it stops the service when its database dies; Ctrl-C on a terminal ends `make run` cleanly;
-a second one runs beside the first on the ports and folder the README names."""
+"""`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart, and the events
+relay beside them, started and stopped with gunicorn; its output piped is JSON lines only; it stops the service when
+its database dies; Ctrl-C on a terminal ends `make run` cleanly; a second one runs beside the first on the ports and
+folder the README names."""
 import contextlib
 import fcntl
 import json
@@ -72,6 +73,12 @@ def lines_of(output):
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
+def relay_of(base):
+    """What health says of the events relay (running, stopped)."""
+    with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+        return json.load(response)["events"]["relay"]
+
+
 def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restarts(tmp_path):
     port, database_port = free_port(), free_port()
     customer = {"resellerName": "acme", "resellerPassword": "acme secret", "name": "shop"}
@@ -82,12 +89,15 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
         assert cli.returncode == 0, cli.stderr
         assert post(f"{service.base}/customer/create", customer) == 201
         assert post(f"{service.base}/nosuch%0aFORGED%1b[31m", {}) == 404
+        eventually(lambda: relay_of(service.base) == "running", 60, "the events relay did not run beside gunicorn")
     assert service.process.returncode == 0
     lines = lines_of(service.output)
     assert "\x1b" not in service.output
     assert any(line["message"].startswith("no MongoDB answered") for line in lines)
     assert any(line["logger"] == "gunicorn.error" and line["message"].startswith("Booting worker") for line in lines)
     assert any(line["message"] == "stopped the embedded SecantusDB" for line in lines)
+    relay_said = [line["message"] for line in lines if line["message"].startswith("events relay")]
+    assert relay_said[0] == "events relay started" and relay_said[-1] == "events relay stopped", relay_said
     assert sum(line["message"] == "database available" for line in lines) == 1, "once, not once per worker"
     access = [line for line in lines if line["logger"] == "app.access"]
     assert access and all(line["reseller"] in (None, "acme") for line in access)
