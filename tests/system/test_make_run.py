@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import termios
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -58,14 +59,24 @@ class Service:
     def __enter__(self):
         self.process = subprocess.Popen([sys.executable, "scripts/serve.py"], cwd=ROOT, env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # The pipe read as the lines come: a full pipe would block its writers (gunicorn, the relay), and a write a
+        # signal interrupts there is finished later, split around another process's line.
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
         eventually(lambda: healthy(self.base) or self.process.poll() is not None, 60, "the service did not start")
-        assert self.process.poll() is None, self.process.communicate()[0]
+        assert self.process.poll() is None, self.output_so_far()
         return self
 
     def __exit__(self, *exc):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        self.output = self.process.communicate(timeout=60)[0]
+        self.process.wait(timeout=60)
+        self.reader.join(timeout=60)
+        self.output = self.output_so_far()
+
+    def output_so_far(self):
+        return "".join(list(self.lines))
 
 
 def lines_of(output):
@@ -126,14 +137,10 @@ def test_make_run_stops_the_service_and_says_so_when_its_database_dies(tmp_path)
 
 
 def lines_of_so_far(service):
-    """The JSON lines the service wrote up to its database's start line (read from its pipe as they come)."""
-    seen = []
-    while not seen or not seen[-1]["message"].startswith("no MongoDB answered"):
-        line = service.process.stdout.readline()
-        assert line, "the service ended before saying where its database is"
-        if line.strip():
-            seen.append(json.loads(line))
-    return seen
+    """The JSON lines the service wrote up to now (its database's start line among them)."""
+    eventually(lambda: "no MongoDB answered" in service.output_so_far(), 60,
+               "the service did not say where its database is")
+    return lines_of(service.output_so_far())
 
 
 def test_ctrl_c_on_a_terminal_ends_make_run_with_0_and_no_interrupt_from_make(tmp_path):
