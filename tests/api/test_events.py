@@ -4,6 +4,7 @@ import pytest
 
 from tests.support.apps import RESELLER, app_for, create_reseller, provisioning
 from tests.support.relays import InProcessRelay
+from tests.support.servers import eventually
 
 LIST = "/services/rest/events/list"
 OTHER = {"resellerName": "other", "resellerPassword": "other secret"}
@@ -100,3 +101,15 @@ def test_the_feed_needs_the_resellers_credentials(fed):
     client, _ = fed
     answer = client.post(LIST, data={**RESELLER, "resellerPassword": "wrong"})
     assert (answer.status_code, answer.json["status"]) == (401, 2)
+
+
+def test_health_says_the_relay_runs_and_its_lag_while_it_runs(spare_database):
+    app = app_for(spare_database())
+    client = app.test_client()
+    assert client.get("/services/rest/health").json["events"] == {"relay": "stopped", "lagSeconds": None}
+    with InProcessRelay(provisioning(app)):
+        eventually(lambda: client.get("/services/rest/health").json["events"]["relay"] == "running", 30,
+                   "health did not say the relay runs")
+        answer = client.get("/services/rest/health")
+    assert answer.status_code == 200
+    assert answer.json["events"]["lagSeconds"] >= 0

@@ -5,11 +5,13 @@ import hmac
 import json
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pymongo import MongoClient
 
+from scripts.embedded_db import free_port
 from tests.support.apps import RESELLER, Operator, app_for, create_reseller
 from tests.support.relays import Receiver, Relay
 from tests.support.servers import Gunicorn, call, eventually
@@ -41,6 +43,14 @@ def post(client, path, **params):
     return answer.json
 
 
+def relay_metrics(port):
+    """The relay's Prometheus metrics, by name (the samples without labels)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+            if line and not line.startswith("#") and "{" not in line}
+
+
 def subscribe(client, receiver, events="*"):
     made = post(client, "webhook/create", url=receiver.url, events=events)
     return made["id"], made["secret"]
@@ -59,7 +69,8 @@ def feed(client, after=0, **filters):
 
 def test_a_receiver_gets_every_change_in_order_signed(fresh):
     uri, _, client, _ = fresh
-    with Receiver() as receiver, Relay(uri):
+    metrics_port = free_port()
+    with Receiver() as receiver, Relay(uri, RELAY_METRICS_PORT=metrics_port):
         _, secret = subscribe(client, receiver)
         customer = post(client, "customer/create", name="shop")["id"]
         post(client, "customer/update", customerId=customer, moCharge=5)
@@ -79,6 +90,12 @@ def test_a_receiver_gets_every_change_in_order_signed(fresh):
                     "user.resumed", "customer.suspended", "customer.resumed", "credits.changed", "credits.changed",
                     "apikey.created", "apikey.revoked", "customer.created", "credits.changed", "user.created"]
         eventually(lambda: len(receiver.taken()) >= len(expected), 60, "the receiver did not get every event")
+        eventually(lambda: relay_metrics(metrics_port)["provisioning_webhook_deliveries_taken_total"] == len(expected),
+                   30, "the relay's metrics did not count every delivery")
+        metrics = relay_metrics(metrics_port)
+    assert metrics["provisioning_events_relay_leading"] == 1
+    assert metrics["provisioning_events_relayed_total"] == len(expected)
+    assert metrics["provisioning_events_relay_lag_seconds"] >= 0
     deliveries = receiver.all()
     assert [one["event"]["type"] for one in deliveries] == expected
     assert [one["event"]["id"] for one in deliveries] == list(range(1, len(expected) + 1))
