@@ -6,6 +6,9 @@ import ipaddress
 import itertools
 import json
 import random
+import threading
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +21,7 @@ from app.domain.exceptions import ValueRefused
 from app.domain.model import Event, Origin
 from app.domain.webhooks import Outcome, RetrySchedule, Webhook
 from app.service_layer import webhooks as webhook_service
-from app.service_layer.deliveries import Delivering, deliver_due
+from app.service_layer.deliveries import Delivering, Dispatcher, deliver_due
 from tests.unit.fakes import FakeUnitOfWork
 
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -228,3 +231,43 @@ def test_a_new_webhook_is_given_the_events_after_it_was_made():
     receiver = Receiver()
     deliver_due(made.id, work(uow, receiver, clock))
     assert receiver.sent == [5]
+
+
+class Stalled:
+    """A sender whose receiver at one URL holds every delivery until released (a slow receiver); the others answer
+    at once. Records what each URL was sent."""
+
+    def __init__(self, stalled_url):
+        self.stalled_url = stalled_url
+        self.release = threading.Event()
+        self.sent = {}
+
+    def post(self, url, body, headers):
+        self.sent.setdefault(url, []).append(json.loads(body)["id"])
+        if url == self.stalled_url:
+            self.release.wait(30)
+        return Outcome(200)
+
+
+def test_a_stalled_receiver_holds_only_its_own_deliveries():
+    uow, clock = FakeUnitOfWork(), Clock()
+    feed_with(uow, 5)
+    slow, quick = hooked(uow), hooked(uow)
+    uow.webhooks.stored[quick] = replace(uow.webhooks.stored[quick], url="https://quick.example.com/x")
+    sender = Stalled("https://hooks.example.com/x")
+    dispatcher = Dispatcher(work(uow, sender, clock), concurrency=2, tick_seconds=0.01)
+    stop = threading.Event()
+    running = threading.Thread(target=dispatcher.run, args=(stop,))
+    running.start()
+    try:
+        deadline = time.monotonic() + 30
+        while sender.sent.get("https://quick.example.com/x") != [1, 2, 3, 4, 5]:
+            assert time.monotonic() < deadline, f"the quick receiver waited behind the stalled one: {sender.sent}"
+            stop.wait(0.01)
+        assert sender.sent["https://hooks.example.com/x"] == [1], "the stalled receiver got more than its first"
+        assert uow.webhooks.with_id(slow).through == 0
+    finally:
+        sender.release.set()
+        stop.set()
+        running.join(30)
+    assert uow.webhooks.with_id(quick).through == 5
