@@ -39,6 +39,10 @@ bench-workers: install ## customer/create and user/create for several worker cou
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	PYTHONPATH=. $(PYTHON) bench/workers.py
 
+bench-events: install ## the events relay's events/s and lag under customer/create load; writes docs/events-performance.md
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	PYTHONPATH=. $(PYTHON) bench/events.py
+
 upgrade-trial: install ## db upgrade on a million customers while a writer tries duplicates; writes docs/upgrade-trial.md
 	PYTHONPATH=. $(PYTHON) bench/upgrade_trial.py
 

@@ -153,6 +153,22 @@ VARIABLES = {
         str,
         "key of the HMAC that fingerprints Idempotency-Key requests; set a random one of 32+ characters in production",
     ),
+    "WEBHOOK_SECRETS_KEY": (
+        "development-only-webhook-secrets-key",
+        str,
+        "key that seals webhooks' signing secrets in the database (AES-256-GCM); set a random one of 32+ characters in "
+        "production, and keep it: secrets sealed with another cannot be read",
+    ),
+    "WEBHOOK_RETRY_FIRST_MS": ("10000", whole(1), "a delivery not taken is tried again after this long, then twice as "
+                                                  "long each time (with jitter)"),
+    "WEBHOOK_RETRY_MOST_SECONDS": ("3600", whole(1), "the longest wait between two attempts of a delivery"),
+    "WEBHOOK_RETRY_FOR_SECONDS": ("86400", whole(1), "how long a delivery is retried before its webhook is marked "
+                                                     "failing"),
+    "WEBHOOK_CONCURRENCY": ("32", whole(1, 1000), "webhooks the relay delivers to at once (each in order)"),
+    "RELAY": ("on", one_of("on", "off"), "make run starts the events relay beside gunicorn"),
+    "RELAY_LEASE_SECONDS": ("10", whole(2, 600), "a relay that stops renewing its lease for this long is taken over "
+                                                  "by another"),
+    "RELAY_METRICS_PORT": ("", whole(1, 65535), "the events relay serves its Prometheus metrics on this port"),
     "USER_PASSWORD_MIN_LENGTH": ("1", whole(1, 128), "the fewest characters a user's password may have (the contract: 1)"),
     "ALLOW_PRIVATE_PUSH_TARGETS": (
         "off",
@@ -219,6 +235,8 @@ def combined_problems(settings, environ):
             problems.append(f"{name}={settings[name]} is below OWASP's minimum of {minimum} for production")
     if len(environ.get("IDEMPOTENCY_SECRET") or "") < 32:
         problems.append("IDEMPOTENCY_SECRET of at least 32 characters is required when DEPLOYMENT=production")
+    if len(environ.get("WEBHOOK_SECRETS_KEY") or "") < 32:
+        problems.append("WEBHOOK_SECRETS_KEY of at least 32 characters is required when DEPLOYMENT=production")
     return problems
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,10 +12,14 @@ from pymongo.database import Database
 from app.adapters.backfills import Pace
 from app.adapters.mongo import Collections
 from app.adapters.passwords import Hasher, VerificationCache
+from app.adapters.relay import MongoRelay
+from app.adapters.secrets import SecretBox
 from app.adapters.unit_of_work import MongoStores, MongoUnitOfWork, SessionReaper, Uniqueness
 from app.adapters.upgrade import WAIT_FOR_LEASE_SECONDS, MongoUpgrade
+from app.adapters.webhook_sender import HttpSender
 from app.domain.throttling import FailureLimits
-from app.service_layer.ports import DatabaseUpgrade, PasswordHasher, UnitOfWork
+from app.domain.webhooks import RetrySchedule
+from app.service_layer.ports import DatabaseUpgrade, PasswordHasher, Relay, Sender, UnitOfWork
 
 # Health answers whether the database answers now; it must not wait as long as a request rides out a failover.
 HEALTH_DEADLINE_SECONDS = 2.0
@@ -42,6 +46,9 @@ class Provisioning:
     default_free_credits: int
     user_password_min_length: int
     allow_private_push_targets: bool = False
+    retries: RetrySchedule = field(default_factory=RetrySchedule)
+    webhook_concurrency: int = 32
+    relay_lease_seconds: float = 10.0
 
     @property
     def database(self) -> Database:
@@ -64,6 +71,14 @@ class Provisioning:
         """`db upgrade` on the service's database: backfills of batch_size documents, resting rest of each batch's
         time after it; waiting wait_seconds at most for another upgrade to finish."""
         return MongoUpgrade(self.database, pace=Pace(batch_size, rest), wait_seconds=wait_seconds)
+
+    def relay(self) -> Relay:
+        """The events relay's side of the database (one per relay process: it holds the lease)."""
+        return MongoRelay(self.database, lease_seconds=self.relay_lease_seconds, clock=self.clock)
+
+    def sender(self) -> Sender:
+        """What sends webhook deliveries."""
+        return HttpSender(allow_private=self.allow_private_push_targets)
 
 
 APP_NAME = "provisioning"
@@ -99,7 +114,7 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
     collections = Collections(client.get_default_database("provisioning"))
     return Provisioning(
         collections=collections,
-        stores=MongoStores.of(collections),
+        stores=MongoStores.of(collections, SecretBox(settings["WEBHOOK_SECRETS_KEY"])),
         uniqueness=Uniqueness(collections),
         reaper=SessionReaper(client),
         hasher=Hasher(
@@ -120,4 +135,9 @@ def bootstrap(settings: dict[str, Any], *, clock: Callable[[], datetime] = utc_n
         default_free_credits=settings["DEFAULT_FREE_CREDITS"],
         user_password_min_length=settings["USER_PASSWORD_MIN_LENGTH"],
         allow_private_push_targets=settings["ALLOW_PRIVATE_PUSH_TARGETS"] == "on",
+        retries=RetrySchedule(first_seconds=settings["WEBHOOK_RETRY_FIRST_MS"] / 1000,
+                              most_seconds=settings["WEBHOOK_RETRY_MOST_SECONDS"],
+                              for_seconds=settings["WEBHOOK_RETRY_FOR_SECONDS"]),
+        webhook_concurrency=settings["WEBHOOK_CONCURRENCY"],
+        relay_lease_seconds=settings["RELAY_LEASE_SECONDS"],
     )

@@ -1,4 +1,5 @@
-"""`make run`: gunicorn in the foreground, with the embedded SecantusDB when no database is configured or up.
+"""`make run`: gunicorn in the foreground, with the embedded SecantusDB when no database is configured or up, and the
+events relay beside it (RELAY=off: without), started and stopped with it.
 
 Its own lines are log lines in the service's format (JSON when not on a terminal, as gunicorn's), SecantusDB's too. It
 takes the terminal's foreground for itself and gunicorn, so that Ctrl-C stops them (exit 0) and does not reach make
@@ -32,7 +33,7 @@ WATCH_SECONDS = 0.5
 
 
 def main():
-    configured()
+    settings = configured()
     terminal = Terminal.take()
     database = embedded_database()
     try:
@@ -40,17 +41,23 @@ def main():
     except config.ConfigurationInvalid as error:
         stop(database, terminal)
         sys.exit(f"provisioning: configuration: {error}")
+    relay = Relay() if settings["RELAY"] == "on" else None
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"])
     stopping = threading.Event()
 
     def ask_to_stop(number, _frame):
         stopping.set()
         server.send_signal(signal.SIGTERM if number == signal.SIGTERM else signal.SIGINT)
+        if relay:
+            relay.stop()
 
     signal.signal(signal.SIGTERM, ask_to_stop)
     signal.signal(signal.SIGINT, ask_to_stop)
-    died = watch(database, server, stopping)
+    died = watch(database, server, relay, stopping)
     status = server.wait()
+    if relay:
+        relay.stop()
+        relay.wait()
     stop(database, terminal)
     if died is not None:
         log.error("the embedded SecantusDB stopped (exit status %s) while the service ran: stopped the service too; "
@@ -60,14 +67,42 @@ def main():
     sys.exit(0 if stopping.is_set() else status)
 
 
+class Relay:
+    """The events relay (`provisioning events relay`) as a child of this script: started with gunicorn, started again
+    when it ends on its own (it resumes where its last events were written; at most once per RESTART_SECONDS, so a
+    relay that cannot start does not spin), stopped with gunicorn."""
+
+    RESTART_SECONDS = 5.0
+
+    def __init__(self):
+        self.process = self.start()
+
+    def start(self):
+        self.started = time.monotonic()
+        return subprocess.Popen([sys.executable, "-m", "app.cli", "events", "relay"])
+
+    def keep_running(self):
+        if self.process.poll() is not None and time.monotonic() - self.started >= self.RESTART_SECONDS:
+            log.warning("the events relay ended (exit status %s): started it again", self.process.returncode)
+            self.process = self.start()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self):
+        self.process.wait()
+
+
 def configured():
-    """The log lines of this script in the service's format (its configuration checked first)."""
+    """The settings, and the log lines of this script in the service's format (the configuration checked first)."""
     try:
         settings = config.from_environment()
     except config.ConfigurationInvalid as error:
         sys.exit(f"provisioning: configuration: {error}")
     log_format = logs.chosen_format(settings["LOG_FORMAT"], settings["DEPLOYMENT"], sys.stderr)
     logging.config.dictConfig(logs.logging_config(log_format, settings["LOG_LEVEL"]))
+    return settings
 
 
 def embedded_database():
@@ -103,9 +138,12 @@ def relay(stream):
         secantus.warning(line.decode(errors="replace").rstrip())
 
 
-def watch(database, server, stopping):
-    """Wait for gunicorn to end; when the embedded database dies first, stop gunicorn and return its exit status."""
+def watch(database, server, relay, stopping):
+    """Wait for gunicorn to end, keeping the relay running; when the embedded database dies first, stop gunicorn and
+    return its exit status."""
     while server.poll() is None:
+        if relay is not None and not stopping.is_set():
+            relay.keep_running()
         if database is not None and database.process.poll() is not None and not stopping.is_set():
             stopping.set()
             server.send_signal(signal.SIGTERM)

@@ -34,7 +34,7 @@ class MongoAudit:
     def record(self, entry: AuditEntry) -> None:
         """Append a change to the trail (in the change's transaction when there is one)."""
         document = audit_event_document(entry.event, reseller_id=entry.reseller_id, customer_id=entry.customer_id,
-                                        user_id=entry.user_id)
+                                        user_id=entry.user_id, api_key_id=entry.api_key_id)
         self._c.majority[AUDIT_EVENTS].insert_one(document, session=self._binding.session)
         if self._binding.undo is not None:
             self._binding.undo.inserted.append((AUDIT_EVENTS, document["_id"]))

@@ -5,6 +5,7 @@ Nothing outside the adapters knows a collection or a stored field name.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
@@ -12,6 +13,7 @@ from bson import ObjectId
 from app.domain import names
 from app.domain.api_keys import ApiKey
 from app.domain.commands import ListFilters
+from app.domain.events import FeedEvent
 from app.domain.limits import SendingLimits
 from app.domain.model import (
     BY_OPERATOR,
@@ -26,6 +28,7 @@ from app.domain.model import (
     Reseller,
     User,
 )
+from app.domain.webhooks import Delivery, Webhook
 
 RESELLERS = "resellers"
 CUSTOMERS = "customers"
@@ -36,6 +39,12 @@ API_KEYS = "api_keys"
 AUTH_FAILURES = "auth_failures"
 AUDIT_EVENTS = "audit_events"
 UPGRADES = "upgrades"
+# The events feed, each reseller's last event number, the relay's lease and position, webhooks and their deliveries.
+EVENTS = "events"
+EVENT_SEQUENCES = "event_sequences"
+EVENT_RELAY = "event_relay"
+WEBHOOKS = "webhooks"
+DELIVERIES = "webhook_deliveries"
 # Collections of earlier versions, dropped by `db upgrade`.
 FAILED_NAMES = "failed_reseller_names"
 
@@ -251,17 +260,18 @@ def stored_changes(fields: dict[str, str], changes: dict[str, Any]) -> dict[str,
 
 
 def creation_record(created: Event) -> dict[str, Any]:
-    record = {"action": created.action, "client": created.origin.client}
+    record = {"action": created.action, "client": created.origin.client, "origin": created.origin.by}
     if created.origin.request_id:
         record["requestId"] = created.origin.request_id
     return record
 
 
 def audit_event_document(event: Event, *, reseller_id: Any, customer_id: Any = None, user_id: Any = None,
-                         event_id: Any = None) -> dict[str, Any]:
-    """An entry of audit_events: what happened, when, from where, which fields (API names, never a value), to whom."""
+                         event_id: Any = None, api_key_id: Any = None) -> dict[str, Any]:
+    """An entry of audit_events: what happened, when, from where (and whether a reseller or an operator made it), which
+    fields (API names, never a value), to whom."""
     document: dict[str, Any] = {"_id": event_id or ObjectId(), "action": event.action, "at": event.at,
-                                "client": event.origin.client,
+                                "client": event.origin.client, "origin": event.origin.by,
                                 "fields": sorted(API_NAMES.get(name, name) for name in event.fields),
                                 "resellerId": reseller_id}
     if event.origin.request_id:
@@ -270,26 +280,33 @@ def audit_event_document(event: Event, *, reseller_id: Any, customer_id: Any = N
         document["customerId"] = customer_id
     if user_id is not None:
         document["userId"] = user_id
+    if api_key_id is not None:
+        document["apiKeyId"] = api_key_id
     return document
 
 
 def history_event(entry: dict[str, Any]) -> Event:
     """An entry of a change history as earlier versions kept it on the document."""
-    return Event(entry["action"], entry["at"], Origin(entry["client"], entry.get("requestId")),
-                 tuple(entry.get("fields", ())))
+    return Event(entry["action"], entry["at"], origin_of(entry), tuple(entry.get("fields", ())))
 
 
 def audit_entry_from(document: dict[str, Any]) -> AuditEntry:
-    event = Event(document["action"], document["at"], Origin(document["client"], document.get("requestId")),
-                  tuple(document.get("fields", ())))
+    event = Event(document["action"], document["at"], origin_of(document), tuple(document.get("fields", ())))
     return AuditEntry(event, document["resellerId"], document.get("customerId"), document.get("userId"),
-                      document["_id"])
+                      document["_id"], document.get("apiKeyId"))
 
 
 def creation_event(document: dict[str, Any], default_action: str) -> Event:
     created_by = document.get("createdBy", {})
-    origin = Origin(created_by.get("client", "unknown"), created_by.get("requestId"))
-    return Event(created_by.get("action", default_action), document["createdAt"], origin)
+    return Event(created_by.get("action", default_action), document["createdAt"], origin_of(created_by))
+
+
+def origin_of(record: Mapping[str, Any]) -> Origin:
+    """The origin an audit entry or a creation record keeps. Records written before the origin was kept name an
+    operator's command by its client, "cli <user>@<host>"."""
+    client = record.get("client", "unknown")
+    by = record.get("origin") or (BY_OPERATOR if client.startswith("cli ") else BY_RESELLER)
+    return Origin(client, record.get("requestId"), by)
 
 
 def creation_entry(document: dict[str, Any], *, customer_id: Any = None, user_id: Any = None) -> AuditEntry:
@@ -350,6 +367,57 @@ def user_from(document: dict[str, Any]) -> User:
         idempotency=idempotency_from(document),
         suspended_by=suspended_by(document),
     )
+
+
+# An event's optional fields, by the domain's attribute name.
+EVENT_FIELDS = {"request_id": "requestId", "customer_id": "customerId", "user_id": "userId",
+                "api_key_id": "apiKeyId", "transaction_id": "transactionId", "amount": "amount", "reason": "reason",
+                "balance_after": "balanceAfter"}
+
+
+def event_document(key: str, event: FeedEvent, *, committed_at: Any, relayed_at: Any) -> dict[str, Any]:
+    """An event of the feed: its _id the key of the change it was made from (so the same change makes it once), its
+    number in the reseller's order (seq), and when the database committed the change and the relay wrote it."""
+    document: dict[str, Any] = {"_id": key, "resellerId": event.reseller_id, "seq": event.id, "type": event.type}
+    document.update({stored: getattr(event, name) for name, stored in EVENT_FIELDS.items()
+                     if getattr(event, name) is not None})
+    document.update({"changed": list(event.changed), "origin": event.origin, "occurredAt": event.occurred_at,
+                     "committedAt": committed_at, "relayedAt": relayed_at})
+    return document
+
+
+def event_from(document: dict[str, Any]) -> FeedEvent:
+    return FeedEvent(id=document["seq"], reseller_id=document["resellerId"], type=document["type"],
+                     occurred_at=document["occurredAt"], origin=document["origin"],
+                     changed=tuple(document.get("changed", ())),
+                     **{name: document[stored] for name, stored in EVENT_FIELDS.items() if stored in document})
+
+
+def webhook_document(webhook: Webhook, sealed: dict[str, Any]) -> dict[str, Any]:
+    """A webhook: its URL and types, its signing secret sealed (app.adapters.secrets), its state, and how far its
+    deliveries have come (through: the last event number given to it or skipped)."""
+    return {"_id": webhook.id, "resellerId": webhook.reseller_id, "url": webhook.url, "events": list(webhook.events),
+            "secret": sealed, "state": webhook.state, "through": webhook.through, "retryAt": webhook.retry_at,
+            "createdAt": webhook.created.at, "createdBy": creation_record(webhook.created)}
+
+
+def webhook_from(document: dict[str, Any]) -> Webhook:
+    return Webhook(id=document["_id"], reseller_id=document["resellerId"], url=document["url"],
+                   events=tuple(document["events"]), created=creation_event(document, "webhook.create"),
+                   state=document["state"], through=document["through"], retry_at=document.get("retryAt"),
+                   failing_since=document.get("failingSince"), last_error=document.get("lastError"))
+
+
+def delivery_key(webhook_id: ObjectId, event_id: int) -> str:
+    return f"{webhook_id}:{event_id}"
+
+
+def delivery_from(document: dict[str, Any]) -> Delivery:
+    return Delivery(webhook_id=document["webhookId"], event_id=document["eventId"], type=document["type"],
+                    state=document["state"], attempts=document["attempts"],
+                    first_attempt_at=document["firstAttemptAt"], last_attempt_at=document["lastAttemptAt"],
+                    last_code=document.get("lastCode"), last_error=document.get("lastError"),
+                    next_attempt_at=document.get("nextAttemptAt"), delivered_at=document.get("deliveredAt"))
 
 
 def suspended_by(document: dict[str, Any]) -> str | None:

@@ -24,6 +24,8 @@ from app.adapters.documents import (
     CUSTOMERS_BY_ACTIVE,
     CUSTOMERS_BY_INTEGRATION_ID,
     CUSTOMERS_BY_RESELLER,
+    DELIVERIES,
+    EVENTS,
     FAILED_NAMES,
     KNOWN_CLIENTS,
     LOOKALIKE_KEYS,
@@ -34,6 +36,7 @@ from app.adapters.documents import (
     USERS_BY_EMAIL,
     USERS_BY_PHONE_NUMBER,
     USERS_BY_RESELLER,
+    WEBHOOKS,
     key_field,
 )
 from app.domain import names
@@ -122,6 +125,16 @@ def wanted_indexes() -> dict[str, list[Index]]:
                         index("at", expireAfterSeconds=KNOWN_CLIENT_DAYS * 24 * 3600)],
         AUTH_FAILURES: [index("name", "client", "second", **UNIQUE), index("expiresAt", expireAfterSeconds=0)],
         AUDIT_EVENTS: [index("customerId", "_id"), index("userId", "_id"), index("resellerId", "_id")],
+        # The feed: one number per reseller's event (a second event of a number is refused); each filter of
+        # events/list walks its own index in number order.
+        EVENTS: [index("resellerId", "seq", **UNIQUE), index("resellerId", "type", "seq"),
+                 index("resellerId", "customerId", "seq"), index("resellerId", "customerId", "type", "seq")],
+        # A reseller's webhooks in creation order; the active ones whose next attempt is due, for the delivery worker.
+        WEBHOOKS: [index("resellerId", "_id"), index("state", "retryAt")],
+        # A webhook's deliveries by event, and by state then event (where a replay starts: its oldest not taken); a
+        # delivered one's record removed DELIVERED_KEPT_DAYS after.
+        DELIVERIES: [index("webhookId", "eventId"), index("webhookId", "state", "eventId"),
+                     index("expiresAt", expireAfterSeconds=0)],
     }
 
 

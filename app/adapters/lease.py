@@ -1,6 +1,8 @@
-"""The upgrade lease: one `db upgrade` at a time on a database, however many a rolling deploy starts.
+"""Leases on the database's clock: one `db upgrade` at a time on a database, however many a rolling deploy starts
+(the upgrade lease), and one events relay at a time (app.adapters.relay, which keeps its position on its lease's
+document).
 
-The lease is a document in `upgrades` with its holder and an expiry reckoned by the database's own clock (its hello
+A lease is a document (the upgrade's in `upgrades`) with its holder and an expiry reckoned by the database's own clock (its hello
 answer's localTime), so that the hosts' clocks do not matter. Its holder renews it while it works; a holder that dies stops renewing, and
 the lease is free again once it has expired.
 """
@@ -36,10 +38,12 @@ class LeaseHeld(Exception):
 
 
 class UpgradeLease:
-    """The lease on one database's upgrades, for one holder."""
+    """The lease on one database's upgrades (or, given another collection and id, on another task), for one holder."""
 
-    def __init__(self, database: Database, *, seconds: int = LEASE_SECONDS):
-        self._upgrades = database.get_collection(UPGRADES, write_concern=MAJORITY)
+    def __init__(self, database: Database, *, seconds: float = LEASE_SECONDS, collection: str = UPGRADES,
+                 lease_id: str = LEASE_ID):
+        self._upgrades = database.get_collection(collection, write_concern=MAJORITY)
+        self._id = lease_id
         self._seconds = seconds
         self.holder = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self._lost = threading.Event()
@@ -49,7 +53,7 @@ class UpgradeLease:
         now = self._upgrades.database.client.admin.command("hello")["localTime"]
         mine_or_expired = {"$or": [{"holder": self.holder}, {"expiresAt": {"$lt": now}}]}
         try:
-            self._upgrades.update_one({"_id": LEASE_ID, **mine_or_expired}, {"$set": {
+            self._upgrades.update_one({"_id": self._id, **mine_or_expired}, {"$set": {
                 "holder": self.holder, "expiresAt": now + timedelta(seconds=self._seconds), "renewedAt": now}},
                 upsert=True)
         except DuplicateKeyError:
@@ -57,10 +61,10 @@ class UpgradeLease:
         return True
 
     def holder_now(self) -> dict[str, Any] | None:
-        return self._upgrades.find_one({"_id": LEASE_ID})
+        return self._upgrades.find_one({"_id": self._id})
 
     def release(self) -> None:
-        self._upgrades.delete_one({"_id": LEASE_ID, "holder": self.holder})
+        self._upgrades.delete_one({"_id": self._id, "holder": self.holder})
 
     def check(self) -> None:
         """Raise LeaseLost when renewing failed since the lease was taken."""

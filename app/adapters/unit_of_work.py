@@ -23,9 +23,12 @@ from app.adapters.audit import MongoAudit
 from app.adapters.authentications import MongoAuthentications
 from app.adapters.credits import MongoCredits
 from app.adapters.customers import MongoCustomers
+from app.adapters.events import MongoEvents
 from app.adapters.mongo import MAJORITY, Binding, Collections, UndoLog
 from app.adapters.resellers import MongoResellers
+from app.adapters.secrets import SecretBox
 from app.adapters.users import MongoUsers
+from app.adapters.webhooks import MongoDeliveries, MongoWebhooks
 from app.domain.exceptions import DatabaseNotReady
 from config import ABORT_SECONDS
 
@@ -61,17 +64,22 @@ class MongoStores:
     credits: MongoCredits
     audit: MongoAudit
     api_keys: MongoApiKeys
+    events: MongoEvents
+    webhooks: MongoWebhooks
+    deliveries: MongoDeliveries
 
     @classmethod
-    def of(cls, collections: Collections) -> MongoStores:
+    def of(cls, collections: Collections, box: SecretBox) -> MongoStores:
         return cls(MongoResellers(collections), MongoAuthentications(collections), MongoCustomers(collections),
                    MongoUsers(collections), MongoCredits(collections), MongoAudit(collections),
-                   MongoApiKeys(collections))
+                   MongoApiKeys(collections), MongoEvents(collections), MongoWebhooks(collections, box),
+                   MongoDeliveries(collections))
 
     def bound(self, binding: Binding) -> MongoStores:
         return MongoStores(self.resellers.bound(binding), self.authentications.bound(binding),
                            self.customers.bound(binding), self.users.bound(binding), self.credits.bound(binding),
-                           self.audit.bound(binding), self.api_keys.bound(binding))
+                           self.audit.bound(binding), self.api_keys.bound(binding), self.events.bound(binding),
+                           self.webhooks.bound(binding), self.deliveries.bound(binding))
 
 
 class Uniqueness:
@@ -163,6 +171,9 @@ class MongoUnitOfWork:
         self.credits = stores.credits
         self.audit = stores.audit
         self.api_keys = stores.api_keys
+        self.events = stores.events
+        self.webhooks = stores.webhooks
+        self.deliveries = stores.deliveries
 
     def __enter__(self) -> MongoUnitOfWork:
         self._deadline = time.monotonic() + self._deadline_seconds

@@ -12,7 +12,7 @@ from collections.abc import Generator, Iterator
 
 from pymongo.database import Database
 
-from app.adapters import backfills, indexes, migrations
+from app.adapters import backfills, indexes, migrations, relay
 from app.adapters.documents import UPGRADES
 from app.adapters.lease import LeaseHeld, UpgradeLease
 from app.domain.exceptions import UpgradeBlocked
@@ -72,6 +72,8 @@ class MongoUpgrade:
         if not problems:
             for cleanup in migrations.cleanups():
                 yield from backfills.run(database, cleanup, self._pace, before_batch=lease.check)
+        if relay.note_start(database):
+            yield Note("events: changes from now on have events, even before the relay first runs")
         present = set(database.list_collection_names())
         for retired in indexes.RETIRED_COLLECTIONS:
             if retired in present:

@@ -1,5 +1,5 @@
-"""The operators' commands: `provisioning reseller|customer|user|apikey|audit|import|db ...` (a console script of its
-own after `make install`, and in the image; `./provisioning` from a checkout).
+"""The operators' commands: `provisioning reseller|customer|user|apikey|audit|import|db|events|webhook ...` (a console
+script of its own after `make install`, and in the image; `./provisioning` from a checkout).
 
 They work through the service layer, as the API's endpoints do, on the database of MONGODB_URI.
 """
@@ -9,19 +9,21 @@ from app.cli.api_keys import apikey
 from app.cli.audit import audit
 from app.cli.customers import customer
 from app.cli.database import db
+from app.cli.events import events_group
 from app.cli.imports import imports_group
 from app.cli.resellers import reseller
 from app.cli.users import user
+from app.cli.webhooks import webhook
 from app.version import VERSION
 
-GROUPS = (reseller, customer, user, apikey, audit, imports_group, db)
+GROUPS = (reseller, customer, user, apikey, audit, imports_group, db, events_group, webhook)
 PROGRAM = "provisioning"
 SHELLS = ("bash", "zsh", "fish")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=f"""The operator commands of the SMS
 platform's provisioning service ({VERSION}): resellers, their customers, users, credits and API keys, the audit
-trail, bulk imports and database upgrades, on the database of MONGODB_URI (default
+trail, bulk imports, database upgrades, the events relay and webhooks, on the database of MONGODB_URI (default
 mongodb://127.0.0.1:27017/provisioning).
 
 Passwords come from RESELLER_PASSWORD or USER_PASSWORD, or a hidden prompt; never from the command line.""")

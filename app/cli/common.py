@@ -13,7 +13,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 import config
 from app.bootstrap import Provisioning, bootstrap
 from app.domain.exceptions import ResellerExists, ResellerNotFound
-from app.domain.model import Origin
+from app.domain.model import BY_OPERATOR, Origin
 from app.domain.text import quoted
 
 LIST_LIMIT_MAX = 1000
@@ -65,7 +65,7 @@ def operator():
         who = getpass.getuser()
     except (KeyError, OSError):
         who = f"uid {os.getuid()}"
-    return Origin(client=f"cli {who}@{socket.gethostname()}")
+    return Origin(client=f"cli {who}@{socket.gethostname()}", by=BY_OPERATOR)
 
 
 def new_password(variable):

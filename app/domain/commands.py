@@ -201,6 +201,35 @@ class ApiKeyLookup:
 
 
 @dataclass(frozen=True)
+class FeedRequest:
+    """events/list: who asks (no one: an operator), the events wanted (after the id given, at most limit), of one type
+    or one customer."""
+
+    credentials: Credentials | KeyCredentials | None
+    limit: int
+    after: int = 0
+    event_type: str | None = None
+    customer_id: ObjectId | None = None
+
+
+@dataclass(frozen=True)
+class NewWebhook:
+    """webhook/create: who asks, where the events go, and which types of them (or "*")."""
+
+    credentials: Credentials | KeyCredentials
+    url: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WebhookLookup:
+    """webhook/delete, webhook/test: who asks, and which of its webhooks."""
+
+    credentials: Credentials | KeyCredentials
+    webhook_id: ObjectId
+
+
+@dataclass(frozen=True)
 class CustomerUserImport:
     """customer-user/import: who asks, the rows as given (each with customer-user/create's parameters, checked one by
     one), and whether it is a dry run."""

@@ -103,6 +103,14 @@ class CreditEntryExists(Exception):
     """The ledger holds an entry with this Idempotency-Key, or with this reference on the customer, already."""
 
 
+class WebhookNotFound(Exception):
+    """No webhook with this id belongs to the calling reseller."""
+
+
+class RelayLeaseLost(Exception):
+    """The events relay's lease expired or another relay took it: this one stops writing and waits to take it again."""
+
+
 class SuspendedByOperator(Exception):
     """The customer or user was suspended by the platform's operators: a reseller cannot resume it."""
 

@@ -18,10 +18,12 @@ BY_OPERATOR = "operator"
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a change comes from: the client's address (or the CLI's operator) and the request's id."""
+    """Where a change comes from: the client's address (or the CLI's operator) and the request's id, and whether a
+    reseller (through the API) or an operator (with the CLI) made it."""
 
     client: str
     request_id: str | None = None
+    by: str = BY_RESELLER
 
 
 @dataclass(frozen=True)
@@ -141,14 +143,15 @@ class EarlierRequest:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """An event in the audit trail, with the reseller, customer and user it concerns (and its id once stored, for
-    paging; a creation, recorded on what it created, has none)."""
+    """An event in the audit trail, with the reseller, customer, user or API key it concerns (and its id once stored,
+    for paging; a creation, recorded on what it created, has none)."""
 
     event: Event
     reseller_id: ObjectId
     customer_id: ObjectId | None = None
     user_id: ObjectId | None = None
     id: ObjectId | None = None
+    api_key_id: ObjectId | None = None
 
 
 @dataclass(frozen=True)

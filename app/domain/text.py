@@ -1,5 +1,6 @@
 """The rules every text value keeps (what is refused in it), and how a message quotes text it was given."""
 import unicodedata
+from datetime import UTC, datetime
 
 from app.domain import names
 
@@ -84,3 +85,8 @@ def identifier(value: str, *, forbidden: str = "") -> tuple[str, list[str]]:
     if not problems and not names.highly_restrictive(stored):
         problems = [MIXED_SCRIPTS]
     return stored, problems
+
+
+def iso_time(moment: datetime) -> str:
+    """A stored time in ISO 8601, UTC, to the millisecond MongoDB keeps."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

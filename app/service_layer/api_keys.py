@@ -23,7 +23,7 @@ def create_key(reseller_id: ObjectId, request: NewApiKey, origin: Origin, *, uow
 
     def write(stores: Stores) -> None:
         stores.api_keys.add(key)
-        stores.audit.record(AuditEntry(event, reseller_id))
+        stores.audit.record(AuditEntry(event, reseller_id, api_key_id=key_id))
 
     uow.together(write)
     return key, presented
@@ -41,7 +41,7 @@ def revoke_key(reseller_id: ObjectId, key_id: ObjectId, origin: Origin, *, uow: 
     def write(stores: Stores) -> Changed | None:
         changed = stores.api_keys.revoke(reseller_id, key_id, event.at)
         if changed is not None and changed.changed:
-            stores.audit.record(AuditEntry(event, reseller_id))
+            stores.audit.record(AuditEntry(event, reseller_id, api_key_id=key_id))
         return changed
 
     changed = uow.together(write)

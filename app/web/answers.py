@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
 from flask import Response
 
+from app.domain import events, webhooks
 from app.domain.limits import SendingLimits
 from app.domain.model import Created, Page
+from app.domain.text import iso_time
 from app.version import VERSION
 from app.web import examples
 from app.web.errors import DONE, answer
@@ -57,11 +59,6 @@ def limits_json(limits: SendingLimits) -> dict[str, Any]:
     """Sending limits as answers show them: integers, and lists of strings."""
     return {LIMIT_NAMES[name]: list(value) if isinstance(value, tuple) else value
             for name, value in limits.given().items()}
-
-
-def iso_time(moment: datetime) -> str:
-    """A stored time in ISO 8601, UTC, to the millisecond MongoDB keeps."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,36 @@ API_KEY = Shape("ApiKey", (
     prop("createdAt", TIME, "created.at", shown=iso_time),
     prop("revoked", BOOLEAN, "revoked"),
 ), example=examples.API_KEY)
-SHAPES = (CUSTOMER, USER, TRANSACTION, API_KEY)
+EVENT_PROPERTIES: dict[str, dict[str, Any]] = {
+    "id": {"type": "integer", "minimum": 0, "description": "the event's number in the reseller's order: 1, 2, 3, ..."},
+    "type": {"type": "string", "enum": list(events.TYPES)},
+    "customerId": OBJECT_ID, "userId": OBJECT_ID, "apiKeyId": OBJECT_ID, "transactionId": OBJECT_ID,
+    "amount": INTEGER, "reason": STRING, "balanceAfter": {"type": "integer", "minimum": 0},
+    "changed": {**STRINGS, "description": "the fields that changed (names, never values of passwords)"},
+    "origin": {"type": "string", "enum": [events.BY_RESELLER, events.BY_OPERATOR]},
+    "requestId": {**STRING, "description": "the id of the request that made the change (none for an operator's)"},
+    "occurredAt": TIME,
+}
+def event_field(name: str, event: events.FeedEvent) -> Any:
+    return events.as_json(event).get(name)
+
+
+# An event as events.as_json makes it (the same JSON a webhook receives).
+EVENT = Shape("Event", tuple(Property(name, schema, partial(event_field, name),
+                                      optional=name not in ("id", "type", "changed", "origin", "occurredAt"))
+                             for name, schema in EVENT_PROPERTIES.items()), example=examples.EVENT)
+WEBHOOK = Shape("Webhook", (
+    prop("id", OBJECT_ID, "id", shown=str),
+    prop("url", STRING, "url"),
+    prop("events", STRINGS, "events", shown=list),
+    prop("state", {"type": "string", "enum": [webhooks.ACTIVE, webhooks.FAILING],
+                   "description": "failing: a delivery went untaken for the whole retry period; deliveries stopped "
+                                  "until the platform's operators replay them"}, "state"),
+    optional_prop("failingSince", TIME, "failing_since"),
+    optional_prop("lastError", STRING, "last_error"),
+    prop("createdAt", TIME, "created.at", shown=iso_time),
+), example=examples.WEBHOOK)
+SHAPES = (CUSTOMER, USER, TRANSACTION, API_KEY, EVENT, WEBHOOK)
 
 
 @dataclass(frozen=True)
@@ -285,10 +311,17 @@ USER_CHANGED = changed("user", USER, "the user as changed (status 0)", "UserChan
 USER_PREVIEW = preview("user", USER, "UserPreview")
 CUSTOMER_PAGE = page_of("customers", CUSTOMER, "a page of customers (status 0)", "CustomerPage")
 USER_PAGE = page_of("users", USER, "a page of users (status 0)", "UserPage")
-HEALTHY = Success(200, "up, and which version of the service answers",
-                  {"database": {"type": "string", "enum": ["up"]}, "version": {"type": "string"}},
-                  {"database": "up", "version": VERSION},
-                  lambda _: {"database": "up", "version": VERSION}, component="Health")
+RELAY = {"type": "object", "additionalProperties": False, "required": ["relay", "lagSeconds"], "properties": {
+    "relay": {"type": "string", "enum": ["running", "stopped"],
+              "description": "whether the events relay told it runs within the last 30 s (events wait while it "
+                             "does not; the API works all the same)"},
+    "lagSeconds": {"type": "number", "nullable": True,
+                   "description": "how long ago the last change the relay wrote an event for was committed"},
+    "lastHeardSecondsAgo": {"type": "number"}}}
+HEALTHY = Success(200, "up, which version of the service answers, and how the events relay fares",
+                  {"database": {"type": "string", "enum": ["up"]}, "version": {"type": "string"}, "events": RELAY},
+                  {"database": "up", "version": VERSION, "events": {"relay": "running", "lagSeconds": 0.02}},
+                  lambda relay: {"database": "up", "version": VERSION, "events": relay}, component="Health")
 CREDITED = Success(200, "the customer as the change left it, and its ledger entry (status 0)",
                    {"customer": CUSTOMER.ref, "transaction": TRANSACTION.ref},
                    {"customer": examples.CUSTOMER, "transaction": examples.TRANSACTION},
@@ -323,3 +356,31 @@ IMPORTED = Success(
     lambda results: {"results": results}, component="ImportResults")
 # Answers within answers, with components of their own.
 NESTED = (ROW_CREATED,)
+
+FEED_NEXT = {"type": "integer", "nullable": True, "description": "the id to give as after for the next page; null when "
+             "this page reaches the end of the feed as it stands (ask again later after the last id it held)"}
+EVENT_PAGE = Success(200, "a page of the reseller's events, in their order (status 0)",
+                     {"events": {"type": "array", "items": EVENT.ref}, "next": FEED_NEXT},
+                     {"events": [examples.EVENT], "next": None},
+                     lambda found: {"events": [events.as_json(event) for event in found.events],
+                                    "next": found.next_after}, component="EventPage")
+WEBHOOK_CREATED = Success(201, "the webhook, and its signing secret shown this once (status 0)",
+                          {"id": OBJECT_ID, "secret": {"type": "string", "pattern": "^whsec_[A-Za-z0-9_-]{43}$"},
+                           "webhook": WEBHOOK.ref},
+                          {"id": examples.WEBHOOK_ID, "secret": examples.WEBHOOK_SECRET, "webhook": examples.WEBHOOK},
+                          lambda made: {"id": str(made[0].id), "secret": made[1], "webhook": WEBHOOK.json(made[0])},
+                          status_first=False, component="WebhookCreated")
+ONE_WEBHOOK = one("webhook", WEBHOOK, "the webhook (status 0)", "WebhookFound")
+WEBHOOK_PAGE = page_of("webhooks", WEBHOOK, "a page of the reseller's webhooks (status 0)", "WebhookPage")
+TRIED = {"type": "object", "additionalProperties": False, "required": ["answerCode", "error", "durationMs", "taken"],
+         "properties": {"answerCode": {"type": "integer", "nullable": True,
+                                       "description": "the receiver's HTTP code; null when it gave none"},
+                        "error": {"type": "string", "nullable": True,
+                                  "description": "why there was no answer (refused address, timeout, ...)"},
+                        "durationMs": {"type": "number"}, "taken": {"type": "boolean"}}}
+WEBHOOK_TRIED = Success(200, "what the receiver answered the test event (status 0, whatever it answered)",
+                        {"delivery": TRIED},
+                        {"delivery": {"answerCode": 200, "error": None, "durationMs": 85.2, "taken": True}},
+                        lambda outcome: {"delivery": {"answerCode": outcome.code, "error": outcome.error,
+                                                      "durationMs": outcome.milliseconds, "taken": outcome.taken}},
+                        component="WebhookTried")

@@ -25,6 +25,7 @@ from app.domain.exceptions import (
     TooManyFailures,
     UserExists,
     UserNotFound,
+    WebhookNotFound,
 )
 from app.domain.text import quoted
 from app.web import access
@@ -54,6 +55,7 @@ DOMAIN_ERRORS = {
     SuspendedByOperator: (11, 403, "suspended by the platform's operators: only they can resume it"),
     CustomerSuspended: (12, 409, "the customer is suspended: no user can be created under it"),
     ApiKeyNotFound: (13, 404, "API key not found: no key with this keyId belongs to the reseller"),
+    WebhookNotFound: (14, 404, "webhook not found: no webhook with this webhookId belongs to the reseller"),
 }
 # Errors after which the outcome of a write is unknown, or the database could not settle it in time: the caller
 # retries (with its Idempotency-Key, which then answers the first outcome).

@@ -19,3 +19,10 @@ KEY_ID = "6b08957edae25ef419029971"
 KEY = f"pk_{KEY_ID}_" + "k" * 43
 API_KEY = {"id": KEY_ID, "label": "billing back-end", "allowedIps": ["203.0.113.0/24"], "expiresAt": None,
            "lastUsedAt": None, "createdAt": CREATED_AT, "revoked": False}
+EVENT = {"id": 42, "type": "credits.changed", "customerId": CUSTOMER_ID, "transactionId": TRANSACTION["id"],
+         "amount": 500, "reason": "TOPUP", "balanceAfter": 510, "changed": ["credits"], "origin": "reseller",
+         "requestId": REQUEST_ID, "occurredAt": CREATED_AT}
+WEBHOOK_ID = "6b08957edae25ef419029972"
+WEBHOOK_URL = "https://hooks.example.com/provisioning"
+WEBHOOK_SECRET = "whsec_" + "s" * 43
+WEBHOOK = {"id": WEBHOOK_ID, "url": WEBHOOK_URL, "events": ["*"], "state": "active", "createdAt": CREATED_AT}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bson import ObjectId
 from marshmallow import ValidationError, fields
 
-from app.domain import contacts, names, push_targets, text
+from app.domain import contacts, names, push_targets, text, webhooks
 from app.domain.exceptions import ValueRefused
 from app.web import patterns
 from app.web.bodies import group_pairs, refuse_constant
@@ -357,6 +357,24 @@ class PushConfig(Text):
     def _check_size(value):
         if len(value.encode("utf-8", "surrogatepass")) > push_targets.PUSH_CONFIG_MAX_BYTES:
             raise ValidationError(f"must be at most {push_targets.PUSH_CONFIG_MAX_BYTES} bytes of JSON")
+
+
+class WebhookUrl(Text):
+    """A webhook's URL (app.domain.webhooks.webhook_url): https, and http too where private targets are allowed."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=webhooks.URL_MAX_LENGTH, **kwargs)
+
+    def openapi(self, form=False):
+        return {"type": "string", "maxLength": webhooks.URL_MAX_LENGTH, "pattern": f"^{patterns.HTTPS_URL_PATTERN}$",
+                "description": "an absolute https URL of a public host (the pattern is a part of what is accepted)"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return webhooks.webhook_url(value, allow_private=getattr(self.parent, "allow_private_push_targets", False))
+        except ValueRefused as refused:
+            raise ValidationError(refused.messages) from None
 
 
 class Rows(fields.Field):

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,7 +27,9 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from app.adapters import indexes
+from app.adapters.relay import relay_state
 from app.adapters.unit_of_work import UNIQUENESS_CHECK_SECONDS
+from app.domain.events import relay_health
 from app.web import metrics
 from app.web.access import LOGGED_TEXT_MAX, SANE_REQUEST_ID
 from app.web.answers import HEALTHY
@@ -106,9 +109,11 @@ class DatabaseHealth:
         self._under_way: Future[str | None] | None = None
         self._uniqueness_checked_at = float("-inf")
         self._uniqueness_missing: list[str] = []
+        self.relay: dict[str, Any] = relay_health(None, datetime.now(UTC))
 
     def trouble(self) -> str | None:
-        """None when the database answers and has its unique indexes, else the message health answers with."""
+        """None when the database answers and has its unique indexes, else the message health answers with; what the
+        events relay last told is kept meanwhile (relay)."""
         with self._lock:
             mine = self._under_way is None
             if mine:
@@ -136,6 +141,7 @@ class DatabaseHealth:
         database = self._client.get_default_database("provisioning")
         try:
             database.command("ping")
+            self.relay = relay_health(relay_state(database), datetime.now(UTC))
             if time.monotonic() - self._uniqueness_checked_at > UNIQUENESS_CHECK_SECONDS:
                 self._uniqueness_missing = indexes.missing_uniqueness(database)
                 self._uniqueness_checked_at = time.monotonic()
@@ -163,7 +169,7 @@ def health_routes(ping: DatabaseHealth, *, trusted_proxies: int, retry_after: in
     def health(request_id: str) -> Answer:
         trouble = ping.trouble()
         if trouble is None:
-            return json_answer(200, {"status": DONE, **HEALTHY.body(None)})
+            return json_answer(200, {"status": DONE, **HEALTHY.body(ping.relay)})
         return error(503, DATABASE_UNAVAILABLE, trouble, request_id,
                      {"Retry-After": str(retry_after)})
 

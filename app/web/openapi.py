@@ -230,6 +230,8 @@ def contract_document() -> dict:
         tags=[{"name": "customers", "description": "customers, and a customer with its first user, and their credits"},
               {"name": "users", "description": "users of the reseller's customers"},
               {"name": "api keys", "description": "keys a reseller's back-end authenticates with instead of its password"},
+              {"name": "events", "description": "every change of the reseller's objects, in order, as a feed"},
+              {"name": "webhooks", "description": "the reseller's events POSTed, signed, to its URLs"},
               {"name": "service", "description": "the service itself"}],
     )
     spec.components.security_scheme("apiKey", {

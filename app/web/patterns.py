@@ -4,8 +4,10 @@ Where a rule cannot be written as a pattern (an email address, a URL a push may 
 the service accepts, and the description says the rest.
 """
 import functools
+import re
 
 from app.domain.contacts import EMAIL_MAX_LENGTH
+from app.domain.events import TYPES
 from app.domain.push_targets import PUSH_CONFIG_MAX_BYTES
 from app.domain.text import identifier_problems
 
@@ -48,6 +50,10 @@ EMAIL = {"type": "string", "maxLength": EMAIL_MAX_LENGTH, "pattern": f"^{EMAIL_P
 # A subset of the URLs push targets accept: http or https, a public host name, an optional port and a plain path.
 URL_PATTERN = ("https?://([a-z0-9]{1,20}(-[a-z0-9]{1,20}){0,2}\\.){1,3}(com|net|org|info|io)(:[1-9][0-9]{0,3})?"
                "(/[A-Za-z0-9._~-]{0,20}){0,4}")
+# What webhooks accept of those: https only (http where private targets are allowed, which the document does not say).
+HTTPS_URL_PATTERN = URL_PATTERN.replace("https?://", "https://", 1)
+# A webhook's event types: one of them, or * for all.
+EVENT_TYPE_PATTERN = "(" + "|".join(re.escape(name) for name in TYPES) + "|\\*)"
 PLAIN_TEXT = "[A-Za-z0-9 .,:;!?()-]{0,60}"
 PUSH_TEXT_PATTERN = (
     f'^(\\{{"type": ?"SMPP"\\}}'

@@ -12,7 +12,8 @@ def test_a_customer_carries_who_created_it_from_where_and_when(client, reseller,
     stored = db.customers.find_one()
     assert str(stored["_id"]) == response.json["id"]
     assert stored["resellerId"] == reseller.id
-    assert stored["createdBy"] == {"action": "customer.create", "client": "127.0.0.1", "requestId": "req-7"}
+    assert stored["createdBy"] == {"action": "customer.create", "client": "127.0.0.1", "origin": "reseller",
+                                   "requestId": "req-7"}
     assert stored["createdAt"].tzinfo is not None
 
 
@@ -38,6 +39,7 @@ def test_a_customer_and_its_user_created_together_carry_the_same_record(client, 
     client.post("/services/rest/customer-user/create", data=body, headers={"X-Request-ID": "both"})
     customer, user = db.customers.find_one(), db.users.find_one()
     assert customer["createdBy"] == user["createdBy"] == {"action": "customer-user.create", "client": "127.0.0.1",
+                                                          "origin": "reseller",
                                                           "requestId": "both"}
     assert customer["createdAt"] == user["createdAt"]
 

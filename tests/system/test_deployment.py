@@ -22,7 +22,8 @@ def test_hadolint_finds_nothing_in_the_dockerfile():
 
 # What README.md tells a user to run before `docker compose up -d`, and nothing else.
 README_SETUP = ["cp .env.example .env",
-                'sed -i "s/^IDEMPOTENCY_SECRET=.*/IDEMPOTENCY_SECRET=$(openssl rand -hex 32)/" .env']
+                'sed -i "s/^IDEMPOTENCY_SECRET=.*/IDEMPOTENCY_SECRET=$(openssl rand -hex 32)/" .env',
+                'sed -i "s/^WEBHOOK_SECRETS_KEY=.*/WEBHOOK_SECRETS_KEY=$(openssl rand -hex 32)/" .env']
 
 
 def test_the_compose_file_is_valid_with_only_what_the_readme_says_to_set(tmp_path):
@@ -31,7 +32,8 @@ def test_the_compose_file_is_valid_with_only_what_the_readme_says_to_set(tmp_pat
     for name in ("docker-compose.yml", ".env.example"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
-    env = {key: value for key, value in os.environ.items() if key not in ("IDEMPOTENCY_SECRET", "WEB_CONCURRENCY")}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("IDEMPOTENCY_SECRET", "WEBHOOK_SECRETS_KEY", "WEB_CONCURRENCY")}
     for line in README_SETUP:
         subprocess.run(line, shell=True, cwd=tmp_path, check=True, env=env)
     result = subprocess.run([tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q"], cwd=tmp_path,
@@ -51,6 +53,12 @@ def test_the_indexes_are_made_before_the_service_starts_in_the_compose_stack():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert services["migrate"]["command"] == ["provisioning", "db", "upgrade"]
     assert services["provisioning"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_compose_stack_runs_the_events_relay_after_the_indexes_are_made():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["relay"]["command"] == ["provisioning", "events", "relay"]
+    assert services["relay"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_the_compose_stack_reaches_the_service_only_through_the_shipped_nginx():

@@ -1,6 +1,7 @@
-"""`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart; its output
-piped is JSON lines only; it stops the service when its database dies; Ctrl-C on a terminal ends `make run` cleanly;
-a second one runs beside the first on the ports and folder the README names."""
+"""`make run` with nothing configured: gunicorn on the embedded SecantusDB, whose data outlives a restart, and the events
+relay beside them, started and stopped with gunicorn; its output piped is JSON lines only; it stops the service when
+its database dies; Ctrl-C on a terminal ends `make run` cleanly; a second one runs beside the first on the ports and
+folder the README names."""
 import contextlib
 import fcntl
 import json
@@ -60,19 +61,35 @@ class Service:
     def __enter__(self):
         self.process = subprocess.Popen([sys.executable, "scripts/serve.py"], cwd=ROOT, env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # The pipe read as the lines come: a full pipe would block its writers (gunicorn, the relay), and a write a
+        # signal interrupts there is finished later, split around another process's line.
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
         eventually(lambda: healthy(self.base) or self.process.poll() is not None, 60, "the service did not start")
-        assert self.process.poll() is None, self.process.communicate()[0]
+        assert self.process.poll() is None, self.output_so_far()
         return self
 
     def __exit__(self, *exc):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        self.output = self.process.communicate(timeout=60)[0]
+        self.process.wait(timeout=60)
+        self.reader.join(timeout=60)
+        self.output = self.output_so_far()
+
+    def output_so_far(self):
+        return "".join(list(self.lines))
 
 
 def lines_of(output):
     """Every line of piped output, each a JSON object (a plain line fails the test)."""
     return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def relay_of(base):
+    """What health says of the events relay (running, stopped)."""
+    with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+        return json.load(response)["events"]["relay"]
 
 
 def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restarts(tmp_path):
@@ -85,12 +102,15 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
         assert cli.returncode == 0, cli.stderr
         assert post(f"{service.base}/customer/create", customer) == 201
         assert post(f"{service.base}/nosuch%0aFORGED%1b[31m", {}) == 404
+        eventually(lambda: relay_of(service.base) == "running", 60, "the events relay did not run beside gunicorn")
     assert service.process.returncode == 0
     lines = lines_of(service.output)
     assert "\x1b" not in service.output
     assert any(line["message"].startswith("no MongoDB answered") for line in lines)
     assert any(line["logger"] == "gunicorn.error" and line["message"].startswith("Booting worker") for line in lines)
     assert any(line["message"] == "stopped the embedded SecantusDB" for line in lines)
+    relay_said = [line["message"] for line in lines if line["message"].startswith("events relay")]
+    assert relay_said[0] == "events relay started" and relay_said[-1] == "events relay stopped", relay_said
     assert sum(line["message"] == "database available" for line in lines) == 1, "once, not once per worker"
     access = [line for line in lines if line["logger"] == "app.access"]
     assert access and all(line["reseller"] in (None, "acme") for line in access)
@@ -142,14 +162,10 @@ def test_every_write_make_run_acknowledged_outlives_its_database_killed_with_sig
 
 
 def lines_of_so_far(service):
-    """The JSON lines the service wrote up to its database's start line (read from its pipe as they come)."""
-    seen = []
-    while not seen or not seen[-1]["message"].startswith("no MongoDB answered"):
-        line = service.process.stdout.readline()
-        assert line, "the service ended before saying where its database is"
-        if line.strip():
-            seen.append(json.loads(line))
-    return seen
+    """The JSON lines the service wrote up to now (its database's start line among them)."""
+    eventually(lambda: "no MongoDB answered" in service.output_so_far(), 60,
+               "the service did not say where its database is")
+    return lines_of(service.output_so_far())
 
 
 def test_ctrl_c_on_a_terminal_ends_make_run_with_0_and_no_interrupt_from_make(tmp_path):

@@ -12,9 +12,11 @@ from bson import ObjectId
 
 from app.domain.api_keys import ApiKey
 from app.domain.commands import NO_FILTERS, ListFilters
+from app.domain.events import FeedEvent, FeedPage, RelayState
 from app.domain.exceptions import CreditEntryExists, CustomerExists, InsufficientCredits, ResellerExists, UserExists
 from app.domain.holds import held_against, hold_preview
 from app.domain.model import AuditEntry, Changed, CreditEntry, Customer, Event, Failure, Holder, Page, Reseller, User
+from app.domain.webhooks import ACTIVE, DELIVERED, FAILING, Delivery, Outcome, Webhook
 from app.service_layer import ports
 
 T = TypeVar("T")
@@ -295,6 +297,117 @@ class FakeAudit:
         return [entry for entry in self.entries if entry.reseller_id == reseller_id][-limit:]
 
 
+class FakeEvents:
+    def __init__(self) -> None:
+        self.stored: list[FeedEvent] = []
+
+    def append(self, event: FeedEvent) -> FeedEvent:
+        """Number and keep an event, as the relay does."""
+        numbered = replace(event, id=self.last_of(event.reseller_id) + 1)
+        self.stored.append(numbered)
+        return numbered
+
+    def page_of(self, reseller_id: ObjectId, after: int, limit: int, *, event_type: str | None = None,
+                customer_id: ObjectId | None = None) -> FeedPage:
+        found = [event for event in self.stored if event.reseller_id == reseller_id and event.id > after
+                 and event_type in (None, event.type) and customer_id in (None, event.customer_id)]
+        return FeedPage(tuple(found[:limit]), found[limit - 1].id if len(found) > limit else None)
+
+    def last_of(self, reseller_id: ObjectId) -> int:
+        return max((event.id for event in self.stored if event.reseller_id == reseller_id), default=0)
+
+    def lasts_of(self, reseller_ids: list[ObjectId]) -> dict[ObjectId, int]:
+        return {reseller_id: self.last_of(reseller_id) for reseller_id in reseller_ids}
+
+    def relay_state(self) -> RelayState | None:
+        return None
+
+
+class FakeWebhooks:
+    def __init__(self) -> None:
+        self.stored: dict[ObjectId, Webhook] = {}
+        self.secrets: dict[ObjectId, str] = {}
+
+    def add(self, webhook: Webhook, secret: str) -> None:
+        self.stored[webhook.id] = webhook
+        self.secrets[webhook.id] = secret
+
+    def of(self, reseller_id: ObjectId, webhook_id: ObjectId) -> Webhook | None:
+        found = self.stored.get(webhook_id)
+        return found if found and found.reseller_id == reseller_id else None
+
+    def with_id(self, webhook_id: ObjectId) -> Webhook | None:
+        return self.stored.get(webhook_id)
+
+    def page_of(self, reseller_id: ObjectId | None, after: ObjectId | None, limit: int) -> Page:
+        return page_of([hook for hook in self.stored.values() if reseller_id in (None, hook.reseller_id)], after, limit)
+
+    def delete(self, reseller_id: ObjectId, webhook_id: ObjectId) -> Webhook | None:
+        found = self.of(reseller_id, webhook_id)
+        if found:
+            del self.stored[webhook_id]
+        return found
+
+    def secret_of(self, webhook_id: ObjectId) -> str | None:
+        return self.secrets.get(webhook_id) if webhook_id in self.stored else None
+
+    def due(self, now: datetime) -> list[Webhook]:
+        return [hook for hook in self.stored.values()
+                if hook.state == ACTIVE and (hook.retry_at is None or hook.retry_at <= now)]
+
+    def _moved(self, webhook: Webhook, **changes: Any) -> bool:
+        found = self.stored.get(webhook.id)
+        if found is None or found.state != ACTIVE or found.through != webhook.through:
+            return False
+        self.stored[webhook.id] = replace(found, **changes)
+        return True
+
+    def advance(self, webhook: Webhook, through: int) -> bool:
+        return self._moved(webhook, through=through, retry_at=None, last_error=None)
+
+    def retry_at(self, webhook: Webhook, at: datetime, error: str) -> None:
+        self._moved(webhook, retry_at=at, last_error=error)
+
+    def mark_failing(self, webhook: Webhook, at: datetime, error: str) -> None:
+        self._moved(webhook, state=FAILING, failing_since=at, retry_at=None, last_error=error)
+
+    def replay(self, webhook_id: ObjectId, through: int) -> Webhook | None:
+        found = self.stored.get(webhook_id)
+        if found is None:
+            return None
+        self.stored[webhook_id] = replace(found, state=ACTIVE, through=through, retry_at=None, failing_since=None,
+                                          last_error=None)
+        return self.stored[webhook_id]
+
+
+class FakeDeliveries:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[ObjectId, int], Delivery] = {}
+
+    def of(self, webhook_id: ObjectId, event_id: int) -> Delivery | None:
+        return self.stored.get((webhook_id, event_id))
+
+    def attempted(self, webhook: Webhook, event: FeedEvent, outcome: Outcome, *, at: datetime, state: str,
+                  retrying_since: datetime, next_attempt_at: datetime | None) -> Delivery:
+        earlier = self.stored.get((webhook.id, event.id))
+        made = Delivery(webhook.id, event.id, event.type, state, (earlier.attempts if earlier else 0) + 1,
+                        retrying_since, at, outcome.code, outcome.error, next_attempt_at,
+                        at if state == DELIVERED else None)
+        self.stored[(webhook.id, event.id)] = made
+        return made
+
+    def page_of(self, webhook_id: ObjectId, before: int | None, limit: int) -> list[Delivery]:
+        found = sorted((one for one in self.stored.values()
+                        if one.webhook_id == webhook_id and (before is None or one.event_id < before)),
+                       key=lambda one: -one.event_id)
+        return found[:limit]
+
+    def oldest_undelivered(self, webhook_id: ObjectId) -> Delivery | None:
+        return next(iter(sorted((one for one in self.stored.values()
+                                 if one.webhook_id == webhook_id and one.state != DELIVERED),
+                                key=lambda one: one.event_id)), None)
+
+
 class FakeUnitOfWork:
     """Writes together undo each other's inserts when one fails, as a transaction would."""
 
@@ -306,6 +419,9 @@ class FakeUnitOfWork:
         self.audit = FakeAudit()
         self.api_keys = FakeApiKeys()
         self.authentications = FakeAuthentications(self.resellers, self.api_keys)
+        self.events = FakeEvents()
+        self.webhooks = FakeWebhooks()
+        self.deliveries = FakeDeliveries()
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

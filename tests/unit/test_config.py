@@ -53,18 +53,27 @@ def test_every_bad_variable_is_reported_at_once():
 
 
 def test_production_refuses_a_uri_that_turns_retryable_writes_off():
-    environment = {"DEPLOYMENT": "production", "IDEMPOTENCY_SECRET": "s" * 32,
+    environment = {"DEPLOYMENT": "production", "IDEMPOTENCY_SECRET": "s" * 32, "WEBHOOK_SECRETS_KEY": "w" * 32,
                    "MONGODB_URI": "mongodb://db1,db2/provisioning?replicaSet=rs0&retryWrites=false"}
     with pytest.raises(config.ConfigurationInvalid, match="retryWrites=false"):
         config.from_environment(environment)
     assert config.from_environment({**environment, "MONGODB_URI": "mongodb://db1,db2/provisioning?replicaSet=rs0"})
 
 
+def test_production_requires_a_key_for_webhook_secrets_of_32_characters_or_more():
+    environment = {"DEPLOYMENT": "production", "IDEMPOTENCY_SECRET": "s" * 32,
+                   "MONGODB_URI": "mongodb://db1,db2/provisioning?replicaSet=rs0"}
+    with pytest.raises(config.ConfigurationInvalid, match="WEBHOOK_SECRETS_KEY"):
+        config.from_environment({**environment, "WEBHOOK_SECRETS_KEY": "w" * 31})
+    assert config.from_environment({**environment, "WEBHOOK_SECRETS_KEY": "w" * 32})
+
+
 def test_the_readme_lists_every_variable_with_its_default():
     with open(Path(__file__).parent.parent.parent / "README.md", encoding="utf-8") as readme:
         text = readme.read()
     for name, (default, _, _) in config.VARIABLES.items():
-        shown = {"WEB_CONCURRENCY": "4 per usable CPU", "METRICS_PORT": "none", "HEALTH_PORT": "none"}
+        shown = {"WEB_CONCURRENCY": "4 per usable CPU", "METRICS_PORT": "none", "HEALTH_PORT": "none",
+                 "RELAY_METRICS_PORT": "none"}
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} has no row in README.md's table"
         assert row.split("|")[2].strip().strip("`") == shown.get(name, default), name

@@ -8,3 +8,5 @@ CREATE = (*READ, IdempotencyKeyReused, IdempotencyKeyInFlight)
 CUSTOMERS = "customers"
 USERS = "users"
 KEYS = "api keys"
+EVENTS = "events"
+WEBHOOKS = "webhooks"

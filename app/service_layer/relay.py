@@ -1,0 +1,110 @@
+"""The events relay: one process at a time (the lease) reads the database's change stream from where the last one
+stopped and writes each change's event, numbered in its reseller's order, with the position it reached
+(app.adapters.relay says how that is done once and without gaps); a second relay waits and takes over when the first
+stops renewing its lease. It tells how far behind the change stream it is (its lag) with a heartbeat."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.domain.events import FeedEvent
+from app.domain.exceptions import RelayLeaseLost
+from app.service_layer.ports import Relay
+
+log = logging.getLogger("app.events")
+
+
+# The most of an error's message a log line of the relay carries.
+FAILURE_CHARACTERS = 400
+
+
+def failure(error: BaseException) -> str:
+    """An error in one short line: its type, message and where it was raised. The relay's failures are mostly the
+    database's (down, failing over) and repeat each second while they last; a line each, not a traceback each, so
+    that they stay whole beside the other processes' lines on a shared output (a write longer than a pipe's atomic
+    size may interleave with theirs)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}"[:FAILURE_CHARACTERS] + where
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How the relay reads: at most batch changes per transaction, waiting up to wait_seconds for changes when there
+    are none; a heartbeat every heartbeat_seconds; another try at the lease (or after a failure) every retry_seconds."""
+
+    batch: int = 500
+    wait_seconds: float = 0.5
+    heartbeat_seconds: float = 1.0
+    retry_seconds: float = 1.0
+
+
+@dataclass
+class Progress:
+    """What the relay reports as it goes: whether it holds the lease, its lag, and the events it wrote."""
+
+    leading: Callable[[bool], None] = lambda held: None
+    lag: Callable[[float], None] = lambda seconds: None
+    written: Callable[[list[FeedEvent]], None] = lambda events: None
+
+
+def run_relay(relay: Relay, lease_seconds: float, stop: threading.Event, *, pace: Pace = Pace(),
+              progress: Progress | None = None) -> None:
+    """Relay until stop is set: wait for the lease, follow the change stream while it is held, wait again when it is
+    lost; give it up at the end."""
+    progress = progress or Progress()
+    waiting_said = False
+    try:
+        while not stop.is_set():
+            try:
+                if not relay.take_lease():
+                    if not waiting_said:
+                        log.info("another events relay holds the lease; waiting to take over")
+                        waiting_said = True
+                    stop.wait(pace.retry_seconds)
+                    continue
+                waiting_said = False
+                log.info("events relay leading", extra={"holder": relay.holder})
+                progress.leading(True)
+                follow(relay, lease_seconds, stop, pace, progress)
+            except RelayLeaseLost:
+                log.warning("the events relay lost its lease to another; waiting to take it again")
+            except Exception as error:
+                log.error("the events relay failed (%s); starting again from its saved position", failure(error))
+            progress.leading(False)
+            stop.wait(pace.retry_seconds)
+    finally:
+        relay.release_lease()
+
+
+def follow(relay: Relay, lease_seconds: float, stop: threading.Event, pace: Pace, progress: Progress) -> None:
+    """Read changes and write their events until stop is set; RelayLeaseLost when another relay took the lease."""
+    changes = relay.open_changes(pace.wait_seconds)
+    renewed, beat, saved = time.monotonic(), float("-inf"), None
+    try:
+        while not stop.is_set():
+            if time.monotonic() - renewed > lease_seconds / 3:
+                if not relay.take_lease():
+                    raise RelayLeaseLost()
+                renewed = time.monotonic()
+            batch = changes.next_batch(pace.batch, pace.wait_seconds)
+            lag = 0.0
+            if batch.changes:
+                progress.written(relay.append(batch.changes, batch.token))
+                saved = batch.token
+                # How long ago the last change written was committed: how far behind the change stream the relay is.
+                lag = max(0.0, (relay.database_now() - batch.changes[-1].committed_at).total_seconds())
+            elif batch.token is not None and batch.token != saved:
+                relay.note_position(batch.token)
+                saved = batch.token
+            progress.lag(lag)
+            if time.monotonic() - beat > pace.heartbeat_seconds:
+                relay.heartbeat(lag)
+                beat = time.monotonic()
+    finally:
+        changes.close()
