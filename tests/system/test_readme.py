@@ -16,6 +16,7 @@ How the session differs from a reader's terminal, each for a stated reason:
 - `make run` is scripts/serve.py with a port and a database of its own (PORT, EMBEDDED_DB_PORT, EMBEDDED_DB_PATH, as
   the README says for a second `make run`): the README's `127.0.0.1:8080` is rewritten to that port in commands and
   outputs, and MONGODB_URI points the operator commands at that database (the README's "same default database");
+- `ALLOW_PRIVATE_PUSH_TARGETS=on`, as the README's webhook example says, for its receiver on 127.0.0.1;
 - one worker (WEB_CONCURRENCY=1): lists run in ObjectId order, and two objects made in one second by two worker
   processes may come in either order (the contract says so), which would make a list's output vary;
 - `provisioning` is the .venv's (PATH, as `. .venv/bin/activate` does); curl is silent but shows errors, as it is on
@@ -26,8 +27,11 @@ What may differ from the README's output (everything else must match exactly), b
 - object ids (24 hex digits): any id, but consistently: the README's id for one object is the same wherever it
   appears, and two objects never share one;
 - request ids (32 hex digits), times (ISO 8601 with milliseconds, the CLI's `YYYY-MM-DD HH:MM:SS UTC`, an HTTP
-  Date), the project's version (x.y.z), the operator's `cli user@host`, and the figures of a timed run (seconds and
-  rates of `import customers`).
+  Date), the project's version (x.y.z), the operator's `cli user@host`, the figures of a timed run (seconds and
+  rates of `import customers`), a delivery's `durationMs` and the relay's `lagSeconds`.
+
+A block of code after `<!-- saved as NAME -->` is a file the reader saves: the session writes it to its folder when
+it reaches it (the webhook receiver).
 """
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ README = ROOT / "README.md"
 SHELL_LANGUAGES = {"console", "sh", "bash", "shell"}
 NOT_RUN = re.compile(r"<!--\s*not run:\s*(.+?)\s*-->")
 IN_PROJECT = re.compile(r"<!--\s*run in the project folder\s*-->")
+SAVED_AS = re.compile(r"<!--\s*saved as ([\w.-]+)\s*-->")
 README_ADDRESSES = ("127.0.0.1:8080", "localhost:8080")
 # How long one command may take (a server start-up on a loaded 2-core machine is the slowest).
 COMMAND_SECONDS = 180
@@ -70,6 +75,8 @@ VARYING = {
     "operator": r"(?<=\bcli )[^\s@]+@\S+",
     "seconds of a run": r"(?<= in )\d+\.\d(?= s \()",
     "rate of a run": r"\b\d+(?:\.\d)?(?= rows/s|/s\b)",
+    "time taken": r'(?<="durationMs":)\d+(?:\.\d+)?',
+    "lag": r'(?<="lagSeconds":)\d+(?:\.\d+)?',
 }
 VARYING_PATTERN = re.compile("|".join(f"(?P<g{index}>{pattern})" for index, pattern in enumerate(VARYING.values())))
 KINDS = list(VARYING)
@@ -89,6 +96,8 @@ class Block:
     preamble: list[str]  # lines before its first command
     not_run: str | None = None
     in_project: bool = False
+    saved_as: str | None = None  # a file the reader saves (a block of code), written when the session reaches it
+    content: str = ""
 
 
 def blocks_of(text: str) -> list[Block]:
@@ -102,8 +111,12 @@ def blocks_of(text: str) -> list[Block]:
             index += 1
             continue
         end = next(number for number in range(index + 1, len(lines)) if lines[number].startswith("```"))
-        if fence.group(1) in SHELL_LANGUAGES:
-            before = next((lines[number] for number in range(index - 1, -1, -1) if lines[number].strip()), "")
+        before = next((lines[number] for number in range(index - 1, -1, -1) if lines[number].strip()), "")
+        saved_as = SAVED_AS.search(before)
+        if saved_as:
+            found.append(Block(index + 1, [], [], saved_as=saved_as.group(1),
+                               content="\n".join(lines[index + 1:end]) + "\n"))
+        elif fence.group(1) in SHELL_LANGUAGES:
             not_run = NOT_RUN.search(before)
             body = lines[index + 1:end]
             first = next((number for number, line in enumerate(body) if line.startswith("$ ")), len(body))
@@ -248,7 +261,8 @@ class MakeRun:
         self.port, self.database_port = free_port(), free_port()
         self.database_uri = f"mongodb://127.0.0.1:{self.database_port}/provisioning?retryWrites=false"
         self.env = {**os.environ, "PORT": str(self.port), "EMBEDDED_DB_PORT": str(self.database_port),
-                    "EMBEDDED_DB_PATH": str(folder / "db"), "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT)}
+                    "EMBEDDED_DB_PATH": str(folder / "db"), "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT),
+                    "ALLOW_PRIVATE_PUSH_TARGETS": "on"}
         self.env.pop("MONGODB_URI", None)
         self.log = folder / "make-run.log"
 
@@ -295,7 +309,8 @@ BLOCKS = blocks_of(README.read_text(encoding="utf-8"))
 
 
 def test_every_shell_block_of_the_readme_is_an_example_or_says_why_it_is_not_run():
-    unmarked = [block.line for block in BLOCKS if block.not_run is None and (not block.commands or block.preamble)]
+    unmarked = [block.line for block in BLOCKS
+                if block.not_run is None and block.saved_as is None and (not block.commands or block.preamble)]
     assert not unmarked, (f"README.md lines {unmarked}: shell blocks with lines before their first `$ ` command, or "
                           "none, and no <!-- not run: the reason --> before them")
 
@@ -319,6 +334,8 @@ def test_the_readme_examples_give_the_output_the_readme_shows(tmp_path):
         session = Session(scratch, session_environment(server, tmp_path))
         try:
             for block in runnable:
+                if block.saved_as:
+                    (scratch / block.saved_as).write_text(block.content, encoding="utf-8")
                 for command in block.commands:
                     actual = session.run(on_port(command.text, server.port), ROOT if block.in_project else scratch)
                     expected = [on_port(line, server.port) for line in command.expected]

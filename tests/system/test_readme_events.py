@@ -1,6 +1,6 @@
-"""The README's section "Events and webhooks" runs as written: its console examples, one command after another in
-one shell, against gunicorn and `provisioning events relay` on a database of the test's own, with its receivers (the
-Python one and the Node.js one) saved as the README says and started where it says."""
+"""The README's section "Events and webhooks" runs as written with its Node.js receiver in place of the Python one
+(tests/system/test_readme.py runs the whole README, the Python receiver included): its console examples, one command
+after another in one shell, against gunicorn and `provisioning events relay` on a database of the test's own."""
 import json
 import re
 import subprocess
@@ -73,8 +73,8 @@ class Shell:
         self.errors.close()
 
 
-@pytest.mark.parametrize("receiver", ["python", "js"])
-def test_the_readme_examples_of_events_and_webhooks_run_as_written(spare_database, tmp_path, receiver):
+@pytest.mark.parametrize("receiver", ["js"])
+def test_the_readme_webhook_example_runs_with_the_nodejs_receiver_too(spare_database, tmp_path, receiver):
     tool("jq", "apt-get install jq")
     uri = spare_database()
     create_reseller(app_for(uri), "acme", PASSWORD)
@@ -103,7 +103,7 @@ def test_the_readme_examples_of_events_and_webhooks_run_as_written(spare_databas
                     eventually(lambda: listening("127.0.0.1", int(port)), 30, "the receiver did not start")
                 status, output = shell.run(command)
                 assert status == 0, (command, output, (tmp_path / "stderr.txt").read_text()[-2000:])
-                if output.strip():
+                if output.startswith("{"):
                     answers.append((command, json.loads(output)))
                 if "name=hooked-shop" in command:
                     eventually(lambda: "customer.created" in received(tmp_path), 60, "the receiver got no event")
