@@ -137,8 +137,14 @@ def customer_to_have_users(reseller: Reseller, customer_id: ObjectId, uow: UnitO
 def create_user(reseller: Reseller, request: UserRequest, origin: Origin, key: IdempotencyKey | None, *,
                 uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> Created:
     """Create a user of one of the authenticated reseller's customers (not a suspended one), once per
-    Idempotency-Key."""
-    customer_to_have_users(reseller, request.customer_id, uow)
+    Idempotency-Key (a retry after the customer was suspended is still answered as the first request was)."""
+    try:
+        customer_to_have_users(reseller, request.customer_id, uow)
+    except CustomerSuspended:
+        found = earlier_user(uow, reseller.id, key) if key else None
+        if key is None or found is None:
+            raise
+        return replayed(found, key)
     user = new_user(request.user, hasher.hash(request.user.password), request.customer_id, reseller,
                     Event("user.create", clock(), origin), key=key)
 

@@ -221,6 +221,18 @@ def test_a_retry_after_the_reseller_changed_its_password_is_still_a_replay(clien
     assert (again.status_code, again.get_data(), again.headers["Idempotent-Replayed"]) == (201, first.get_data(), "true")
 
 
+def test_a_user_create_retried_after_its_customer_was_suspended_is_still_a_replay(client, reseller, customer_of):
+    user = {"username": "u", "customerId": customer_of("shop"), "email": "a@b.com", "phoneNumber": "1",
+            "password": "a user password"}
+    first = post(client, USER_CREATE, key="u", **user)
+    suspended = client.post("/services/rest/customer/suspend", data={**RESELLER, "customerId": user["customerId"]})
+    again = post(client, USER_CREATE, key="u", **user)
+    other = post(client, USER_CREATE, key="another", **{**user, "username": "v"})
+    assert (first.status_code, suspended.status_code) == (201, 200)
+    assert (again.status_code, again.get_data(), again.headers["Idempotent-Replayed"]) == (201, first.get_data(), "true")
+    assert (other.status_code, other.json["status"]) == (409, 12)
+
+
 @pytest.fixture(autouse=True)
 def no_fail_point_left(db):
     yield

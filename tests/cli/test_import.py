@@ -81,10 +81,14 @@ def test_a_file_without_the_required_columns_or_an_unknown_reseller_is_one_line(
         "Error: there is no reseller named ghost"
 
 
+ROWS = 400
+
+
 def test_ctrl_c_stops_the_import_and_running_it_again_finishes_it_once(database_uri, runner, reseller, db, tmp_path):
     """A real process, argon2 at its production cost so that the import takes seconds: interrupted once its first
     batches are written, it exits 130; run again, it creates the rest, and every row exactly once."""
-    rows = [(f"c{n}@acme", f"u{n}@acme", "p", "true", "", "", "") for n in range(150)]
+    # Enough rows that a loaded machine cannot finish them all before the test has seen the first batch written.
+    rows = [(f"c{n}@acme", f"u{n}@acme", "p", "true", "", "", "") for n in range(ROWS)]
     source = write_rows(tmp_path / "customers.csv", rows)
     command = [str(Path(sys.executable).parent / "provisioning"), "import", "customers", str(source), "--reseller",
                "acme", "--batch-size", "10", "--parallel", "1"]
@@ -97,11 +101,11 @@ def test_ctrl_c_stops_the_import_and_running_it_again_finishes_it_once(database_
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "interrupted:" in err and "run the same command again" in err
-    assert len(results(journal)) < 150
+    assert len(results(journal)) < ROWS
     started = time.monotonic()
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert "imported" in again.stdout and time.monotonic() - started < 300
-    assert [row["status"] for row in results(journal)] == ["0"] * 150
-    assert db.customers.count_documents({}) == db.users.count_documents({}) == 150
+    assert [row["status"] for row in results(journal)] == ["0"] * ROWS
+    assert db.customers.count_documents({}) == db.users.count_documents({}) == ROWS
     assert "Traceback" not in err

@@ -2,7 +2,8 @@
 
 Creates go with and without an Idempotency-Key. Afterwards every 201 has exactly its documents, no document
 exists that no 201 announced (but a create without a key whose answer a 503 took, whose retry then found its
-name taken), no customer is left without its user, every retry with a key got the first request's answer,
+name taken), no customer is left without its user, every retry with a key got the answer of the request that
+created with it (before one did, a refusal of its own),
 nothing answered 5xx but 503 (retried until it settled), and no password reached a log line.
 """
 import json
@@ -134,6 +135,11 @@ def test_a_soak_with_a_database_restart_loses_and_duplicates_nothing(tmp_path):
         database.stop()
 
 
+def created_at(answers):
+    """Where the first answer that created something is among a key's answers (the first answer when none did)."""
+    return next((at for at, answer in enumerate(answers) if answer.startswith("[20")), 0)
+
+
 def check(db, settled, answers_seen, log, base_customer_ids, restarts, lost):
     codes = Counter(answers_seen)
     assert set(codes) <= ALLOWED_ANSWERS, codes
@@ -146,7 +152,10 @@ def check(db, settled, answers_seen, log, base_customer_ids, restarts, lost):
             answer = {name: value for name, value in body.items() if name != "requestId"}
             by_key[key].append(json.dumps([code, answer], sort_keys=True))
     assert sum(len(answers) for answers in by_key.values()) > len(by_key), "no retry was sent twice"
-    assert all(len(set(answers)) == 1 for answers in by_key.values()), "a retry with the same key got another answer"
+    # Once a key has created something, every retry gets that answer; before, a refusal that depends on a state the
+    # soak changes (a user under a customer suspended then, status 12) may differ from a later request's.
+    differing = {key: answers for key, answers in by_key.items() if len(set(answers[created_at(answers):])) > 1}
+    assert not differing, f"a retry with the same key got another answer (in the order they were settled): {differing}"
 
     announced_customers = set(base_customer_ids)
     announced_users = {}
