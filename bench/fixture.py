@@ -12,6 +12,7 @@ from app.service_layer import api_keys, creates, resellers
 RESELLER, PASSWORD = "bench", "bench-secret-1"
 BENCH = Origin(client="bench")
 CREDITED_CUSTOMERS = 100
+UPDATED_USERS = 100
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,16 @@ class Fixture:
     password: str
     reseller_id: ObjectId
     customer_id: ObjectId
-    user_id: ObjectId
+    updated_users: tuple[ObjectId, ...]
     credit_customers: tuple[ObjectId, ...]
     key_id: ObjectId
     api_key: str
 
 
 def set_up(uri):
-    """The bench reseller, its customer and user, CREDITED_CUSTOMERS customers to credit in turn (so that credit
-    changes do not all queue on one document), and an API key; the indexes first."""
+    """The bench reseller, its customer, UPDATED_USERS users of it to update in turn and CREDITED_CUSTOMERS customers to
+    credit in turn (so that changes do not all queue on one document: two changes of one document conflict, and the
+    later one waits and tries again), and an API key; the indexes first."""
     app = create_app({"MONGODB_URI": uri})
     tools = app.extensions["provisioning"]
     list(tools.database_upgrade(rest=0).run())
@@ -38,16 +40,25 @@ def set_up(uri):
                                   clock=tools.clock)
         reseller = uow.resellers.named(RESELLER)
 
-        def customer(name):
+    # One unit of work each: a unit of work lasts one request's deadline, and a hundred argon2 hashes may not.
+    def customer(name):
+        with tools.unit_of_work() as uow:
             request = CustomerRequest(credentials, NewCustomer(name))
             return creates.create_customer(reseller, request, BENCH, None, uow=uow, clock=tools.clock).customer_id
 
-        customer_id = customer("bench-customer")
-        user = UserRequest(credentials, customer_id, NewUser("bench-user", "user-pw", email="b@example.com",
-                                                             phone_number="1"))
-        created = creates.create_user(reseller, user, BENCH, None, uow=uow, hasher=tools.hasher, clock=tools.clock)
-        credited = tuple(customer(f"bench-credited-{number}") for number in range(CREDITED_CUSTOMERS))
+    customer_id = customer("bench-customer")
+
+    def user(name):
+        with tools.unit_of_work() as uow:
+            request = UserRequest(credentials, customer_id, NewUser(name, "user-pw", email="b@example.com",
+                                                                    phone_number="1"))
+            return creates.create_user(reseller, request, BENCH, None, uow=uow, hasher=tools.hasher,
+                                       clock=tools.clock).user_id
+
+    updated = tuple(user(f"bench-user-{number}") for number in range(UPDATED_USERS))
+    credited = tuple(customer(f"bench-credited-{number}") for number in range(CREDITED_CUSTOMERS))
+    with tools.unit_of_work() as uow:
         key, presented = api_keys.create_key(reseller.id, NewApiKey(credentials, "bench"), BENCH, uow=uow,
                                              clock=tools.clock)
     tools.database.client.close()
-    return Fixture(RESELLER, PASSWORD, reseller.id, customer_id, created.user_id, credited, key.id, presented)
+    return Fixture(RESELLER, PASSWORD, reseller.id, customer_id, updated, credited, key.id, presented)

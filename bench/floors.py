@@ -112,7 +112,7 @@ class Request:
 
     def user_update(self, unique, count):
         reseller_id = self.reseller()["_id"]
-        user_id = self.fixture.user_id
+        user_id = self.fixture.updated_users[count % len(self.fixture.updated_users)]
         with self.client.start_session() as session, session.start_transaction():
             self.db.users.update_one({"_id": user_id, "resellerId": reseller_id}, {"$set": {"contactName": unique}},
                                      session=session)

@@ -1,7 +1,8 @@
 -- wrk script: unique, valid POSTs to one endpoint; prints one JSON line of figures at the end.
 -- Arguments: path, kind (customer | customer-keyed | customer-apikey | user | customer-user | customer-get |
--- user-update | credit | bare), reseller, password, customerId, run id, then: for user-update the userId, for
--- customer-apikey the API key, for credit the customers' ids (comma-separated, credited in turn).
+-- user-update | credit | bare), reseller, password, customerId, run id, then: for user-update the users' ids
+-- (comma-separated, updated in turn), for customer-apikey the API key, for credit the customers' ids (comma-separated,
+-- credited in turn).
 -- customer-keyed sends a fresh Idempotency-Key with each request, as a retrying phone app does.
 local counter = 0
 local threads = {}
@@ -16,7 +17,7 @@ function init(args)
   prefix = run_id .. "t" .. thread_id .. "n"
   credentials = "resellerName=" .. reseller .. "&resellerPassword=" .. password
   targets = {}
-  if kind == "credit" then
+  if kind == "credit" or kind == "user-update" then
     for id in string.gmatch(extra, "[^,]+") do
       table.insert(targets, id)
     end
@@ -42,7 +43,7 @@ function request()
   elseif kind == "customer-get" then
     body = credentials .. "&customerId=" .. customer_id
   elseif kind == "user-update" then
-    body = credentials .. "&userId=" .. extra .. "&contactName=" .. unique
+    body = credentials .. "&userId=" .. targets[(counter + thread_id * 7) % #targets + 1] .. "&contactName=" .. unique
   elseif kind == "user" then
     body = credentials .. "&username=" .. unique .. "&password=user-pw-" .. counter ..
       "&customerId=" .. customer_id .. "&email=" .. unique .. "%40example.com&phoneNumber=%2B48999444111"

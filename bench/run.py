@@ -90,7 +90,7 @@ class Bench:
 
     def measure(self, server, phase, run, level, *, with_floor=True):
         run_id = f"{phase[:2]}{RUNS.index(run)}c{level}"
-        extra = {"user-update": str(self.fixture.user_id), "customer-apikey": self.fixture.api_key,
+        extra = {"user-update": ",".join(map(str, self.fixture.updated_users)), "customer-apikey": self.fixture.api_key,
                  "credit": ",".join(map(str, self.fixture.credit_customers))}.get(run.kind, "")
         figures = wrk(server, self.database.process.pid, run.path, run.kind, level, self.seconds, run_id,
                       customer_id=str(self.fixture.customer_id), extra=extra, reseller=self.fixture.reseller,
