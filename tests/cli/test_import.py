@@ -93,7 +93,10 @@ def test_ctrl_c_stops_the_import_and_running_it_again_finishes_it_once(database_
     command = [str(Path(sys.executable).parent / "provisioning"), "import", "customers", str(source), "--reseller",
                "acme", "--batch-size", "10", "--parallel", "1"]
     env = environment(MONGODB_URI=database_uri)
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As on a terminal: Ctrl-C's signal handled by default, whatever the suite inherited (a shell's background job
+    # starts with SIGINT ignored, and Python then leaves it ignored).
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     journal = tmp_path / "customers.results.csv"
     eventually(lambda: (journal.exists() and len(results(journal)) >= 10) or process.poll() is not None, 60,
                "no batch was written")
