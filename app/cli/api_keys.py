@@ -1,8 +1,18 @@
 """`apikey list|revoke`: any reseller's API keys, for operators."""
 import click
-from bson import ObjectId
 
-from app.cli.common import after_option, command, echo_table, existing, limit_option, operator, page_after, shown, tools
+from app.cli.common import (
+    after_option,
+    command,
+    echo_table,
+    existing,
+    given_id,
+    limit_option,
+    operator,
+    reseller_names,
+    shown,
+    tools,
+)
 from app.domain.exceptions import ApiKeyNotFound
 from app.service_layer import api_keys, lookups
 
@@ -16,12 +26,8 @@ apikey = click.Group("apikey", help="List and revoke resellers' API keys.")
 def list_keys(reseller_name, limit, after, uow):
     """List API keys in creation order: id, reseller, label, addresses, expiry, last use, revoked (never a key)."""
     owner = existing(lookups.reseller_named(reseller_name, uow=uow), "reseller", reseller_name) if reseller_name else None
-    found = api_keys.keys_of(owner.id if owner else None, page_after(after), limit, uow=uow)
-    names = {}
-    for key in found.items:
-        if key.reseller_id not in names:
-            holder = lookups.reseller_with_id(key.reseller_id, uow=uow)
-            names[key.reseller_id] = shown(holder.name) if holder else str(key.reseller_id)
+    found = api_keys.keys_of(owner.id if owner else None, given_id(after), limit, uow=uow)
+    names = reseller_names((key.reseller_id for key in found.items), uow)
     echo_table(("ID", "RESELLER", "LABEL", "ALLOWED IPS", "EXPIRES", "LAST USED", "REVOKED"),
                [(str(key.id), names[key.reseller_id], shown(key.label), ",".join(key.allowed_ips) or "any",
                  shown(key.expires_at) if key.expires_at else "never",
@@ -33,10 +39,8 @@ def list_keys(reseller_name, limit, after, uow):
 @click.argument("key_id")
 def revoke_key(key_id, uow):
     """Revoke an API key at once, whoever's it is."""
-    if not ObjectId.is_valid(key_id):
-        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint="KEY_ID")
     try:
-        found = api_keys.any_key(ObjectId(key_id), uow=uow)
+        found = api_keys.any_key(given_id(key_id, "KEY_ID"), uow=uow)
     except ApiKeyNotFound:
         raise click.ClickException(f"there is no API key with id {key_id}") from None
     revoked = api_keys.revoke_key(found.reseller_id, found.id, operator(), uow=uow, clock=tools().clock)

@@ -1,7 +1,7 @@
 """`audit show`: who created or changed what, when and from where."""
 import click
 
-from app.cli.common import command, existing, page_after, shown, the_one
+from app.cli.common import command, existing, given_id, reseller_names, shown, the_one
 from app.service_layer import audit as trails
 from app.service_layer import lookups
 
@@ -22,7 +22,7 @@ def show_audit(customer_name, username, reseller_name, limit, before, uow):
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --customer, --user, --reseller")
     [(kind, value)] = chosen
-    before = page_after(before, "--before")
+    before = given_id(before, "--before")
     if kind == "customer":
         found = the_one(lookups.customers_named_or_with_id(value, uow=uow), kind, value)
         trail = trails.customer_trail(found.id, limit, before=before, uow=uow)
@@ -34,11 +34,8 @@ def show_audit(customer_name, username, reseller_name, limit, before, uow):
         trail = trails.reseller_trail(owner.id, limit, before=before, uow=uow)
     if not trail:
         click.echo(f"no audit events for {kind} {value}")
-    names = {}
+    names = reseller_names((entry.reseller_id for entry in trail), uow)
     for entry in trail:
-        if entry.reseller_id not in names:
-            owner = lookups.reseller_with_id(entry.reseller_id, uow=uow)
-            names[entry.reseller_id] = shown(owner.name) if owner else str(entry.reseller_id)
         event = entry.event
         parts = [shown(event.at), event.action, f"reseller {names[entry.reseller_id]}"]
         parts += [f"{label} {value}" for label, value in (("customer", entry.customer_id), ("user", entry.user_id))

@@ -15,6 +15,7 @@ from app.bootstrap import Provisioning, bootstrap
 from app.domain.exceptions import ResellerExists, ResellerNotFound
 from app.domain.model import BY_OPERATOR, Origin
 from app.domain.text import quoted
+from app.service_layer import lookups
 
 LIST_LIMIT_MAX = 1000
 
@@ -135,13 +136,23 @@ def the_one(found, kind, name_or_id):
     return found[0]
 
 
-def page_after(after, option="--after"):
-    """The id an option gives (where the previous page ended), or None."""
-    if after is None:
+def given_id(value, hint="--after"):
+    """The id an argument or option gives (an object to act on, where the previous page ended), or None."""
+    if value is None:
         return None
-    if not ObjectId.is_valid(after):
-        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint=option)
-    return ObjectId(after)
+    if not ObjectId.is_valid(value):
+        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint=hint)
+    return ObjectId(value)
+
+
+def reseller_names(reseller_ids, uow):
+    """Each reseller's name as a terminal shows it, by its id (the id itself for one that is gone): one read each."""
+    named = {}
+    for reseller_id in reseller_ids:
+        if reseller_id not in named:
+            holder = lookups.reseller_with_id(reseller_id, uow=uow)
+            named[reseller_id] = shown(holder.name) if holder else str(reseller_id)
+    return named
 
 
 def limit_option(function):

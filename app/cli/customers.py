@@ -7,9 +7,9 @@ from app.cli.common import (
     echo_fields,
     echo_table,
     existing,
+    given_id,
     limit_option,
     operator,
-    page_after,
     shown,
     shown_change,
     the_one,
@@ -69,7 +69,7 @@ def show_customer(name_or_id, uow):
 def list_customers(reseller_name, limit, after, uow):
     """List a reseller's customers in creation order: id, name, active, credits."""
     owner = existing(lookups.reseller_named(reseller_name, uow=uow), "reseller", reseller_name)
-    found = lookups.customers_of_reseller(owner.id, page_after(after), limit, uow=uow)
+    found = lookups.customers_of_reseller(owner.id, given_id(after), limit, uow=uow)
     echo_table(("ID", "NAME", "ACTIVE", "CREDITS"),
                [(str(c.id), shown(c.name), shown(c.active), str(c.credits)) for c in found.items], found)
 
@@ -133,7 +133,7 @@ def credit_customer(name_or_id, amount, reason, reference, uow):
 def customer_transactions(name_or_id, limit, after, order, uow):
     """List a customer's ledger: time, amount, reason, balance after, origin, reference."""
     found = named(name_or_id, uow)
-    page = credits_service.ledger_of(found.reseller_id, LedgerRequest(None, found.id, limit, page_after(after),
+    page = credits_service.ledger_of(found.reseller_id, LedgerRequest(None, found.id, limit, given_id(after),
                                                                       order == "asc"), uow=uow)
     echo_table(("ID", "AT", "AMOUNT", "REASON", "BALANCE", "ORIGIN", "REFERENCE"),
                [(str(entry.id), shown(entry.created.at), f"{entry.amount:+d}", entry.reason, str(entry.balance_after),

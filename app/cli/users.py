@@ -12,10 +12,11 @@ from app.cli.common import (
     echo_rows,
     echo_table,
     existing,
+    given_id,
     limit_option,
     new_password,
     operator,
-    page_after,
+    reseller_names,
     shown,
     shown_change,
     the_one,
@@ -70,10 +71,10 @@ def list_users(customer_name, reseller_name, limit, after, uow):
         raise click.UsageError("give exactly one of --customer, --reseller")
     if customer_name is not None:
         owner = the_one(lookups.customers_named_or_with_id(customer_name, uow=uow), "customer", customer_name)
-        found = lookups.users_of_customer(owner, page_after(after), limit, uow=uow)
+        found = lookups.users_of_customer(owner, given_id(after), limit, uow=uow)
     else:
         reseller = existing(lookups.reseller_named(reseller_name, uow=uow), "reseller", reseller_name)
-        found = lookups.users_of_reseller(reseller.id, page_after(after), limit, uow=uow)
+        found = lookups.users_of_reseller(reseller.id, given_id(after), limit, uow=uow)
     names = customer_names({u.customer_id for u in found.items}, uow)
     echo_table(("ID", "USERNAME", "CUSTOMER", "ACTIVE"),
                [(str(u.id), shown(u.username), names[u.customer_id], shown(u.active)) for u in found.items], found)
@@ -105,11 +106,7 @@ def find_users(email, phone, uow):
         click.echo(f"no user has {'email ' + normalized if normalized else 'phone number ' + phone}")
         return
     customers = customer_names({u.customer_id for u in found}, uow)
-    resellers = {}
-    for one in found:
-        if one.reseller_id not in resellers:
-            holder = lookups.reseller_with_id(one.reseller_id, uow=uow)
-            resellers[one.reseller_id] = shown(holder.name) if holder else str(one.reseller_id)
+    resellers = reseller_names((one.reseller_id for one in found), uow)
     echo_rows([("ID", "USERNAME", "CUSTOMER", "RESELLER", "EMAIL", "PHONE", "ACTIVE"),
                *[(str(u.id), shown(u.username), customers[u.customer_id], resellers[u.reseller_id],
                   shown(u.email or ""), shown(u.phone_number or ""), shown(u.active)) for u in found]])

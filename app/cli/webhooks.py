@@ -1,19 +1,22 @@
 """`webhook list|deliveries|replay`: resellers' webhooks and their deliveries, for operators."""
 import click
-from bson import ObjectId
 
-from app.cli.common import after_option, command, echo_rows, echo_table, existing, limit_option, page_after, shown
+from app.cli.common import (
+    after_option,
+    command,
+    echo_rows,
+    echo_table,
+    existing,
+    given_id,
+    limit_option,
+    reseller_names,
+    shown,
+)
 from app.domain.exceptions import WebhookNotFound
 from app.service_layer import lookups, webhooks
 
 webhook = click.Group("webhook", help="Resellers' webhooks: list them, see and replay their deliveries.")
 DELIVERIES_LIMIT_MAX = 1000
-
-
-def webhook_id(value, hint="WEBHOOK_ID"):
-    if not ObjectId.is_valid(value):
-        raise click.BadParameter("must be an id: 24 hexadecimal digits", param_hint=hint)
-    return ObjectId(value)
 
 
 @command(webhook, name="list")
@@ -23,12 +26,8 @@ def webhook_id(value, hint="WEBHOOK_ID"):
 def list_webhooks(reseller_name, limit, after, uow):
     """List webhooks in creation order: id, reseller, state, last event given, URL, event types, last error."""
     owner = existing(lookups.reseller_named(reseller_name, uow=uow), "reseller", reseller_name) if reseller_name else None
-    found = webhooks.webhooks_of(owner.id if owner else None, page_after(after), limit, uow=uow)
-    names = {}
-    for one in found.items:
-        if one.reseller_id not in names:
-            holder = lookups.reseller_with_id(one.reseller_id, uow=uow)
-            names[one.reseller_id] = shown(holder.name) if holder else str(one.reseller_id)
+    found = webhooks.webhooks_of(owner.id if owner else None, given_id(after), limit, uow=uow)
+    names = reseller_names((one.reseller_id for one in found.items), uow)
     echo_table(("ID", "RESELLER", "STATE", "THROUGH", "URL", "EVENTS", "LAST ERROR"),
                [(str(one.id), names[one.reseller_id], one.state, str(one.through), shown(one.url),
                  ",".join(one.events), shown(one.last_error or "")) for one in found.items], found)
@@ -41,7 +40,7 @@ def list_webhooks(reseller_name, limit, after, uow):
 def list_deliveries(webhook_id_given, limit, before, uow):
     """List a webhook's deliveries, newest event first: event, type, state, attempts, last answer, when, next try."""
     try:
-        found = webhooks.deliveries_of(webhook_id(webhook_id_given), before, limit, uow=uow)
+        found = webhooks.deliveries_of(given_id(webhook_id_given, "WEBHOOK_ID"), before, limit, uow=uow)
     except WebhookNotFound:
         raise click.ClickException(f"there is no webhook with id {webhook_id_given}") from None
     echo_rows([("EVENT", "TYPE", "STATE", "ATTEMPTS", "LAST ANSWER", "LAST ATTEMPT", "NEXT ATTEMPT"),
@@ -60,7 +59,7 @@ def list_deliveries(webhook_id_given, limit, before, uow):
 def replay_deliveries(webhook_id_given, first, uow):
     """Deliver a webhook's events again, in order, from an event on (a failing webhook is active again)."""
     try:
-        done = webhooks.replay(webhook_id(webhook_id_given), first, uow=uow)
+        done = webhooks.replay(given_id(webhook_id_given, "WEBHOOK_ID"), first, uow=uow)
     except WebhookNotFound:
         raise click.ClickException(f"there is no webhook with id {webhook_id_given}") from None
     click.echo(f"webhook {done.webhook.id} is {done.webhook.state}: its events from {done.first} on are delivered "
