@@ -8,24 +8,13 @@ from bson import ObjectId
 
 from app.bootstrap import utc_now
 from app.service_layer import resellers
-from tests.support.apps import RESELLER, TEST_ORIGIN, app_for, provisioning
+from tests.support.apps import RESELLER, SMALL_LIMITS, TEST_ORIGIN, Clock, app_for, provisioning
 
 CREATE = "/services/rest/apikey/create"
 LIST = "/services/rest/apikey/list"
 REVOKE = "/services/rest/apikey/revoke"
 CUSTOMER_CREATE = "/services/rest/customer/create"
 CUSTOMER_LIST = "/services/rest/customer/list"
-SMALL_LIMITS = {"THROTTLE_FAILURES": 3, "THROTTLE_RESELLER_FAILURES": 5, "THROTTLE_WINDOW_SECONDS": 900}
-
-
-class Clock:
-    """A clock the test moves; starts at the real time."""
-
-    def __init__(self):
-        self.offset = timedelta()
-
-    def __call__(self):
-        return utc_now() + self.offset
 
 
 def bearer(key):

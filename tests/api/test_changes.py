@@ -3,20 +3,14 @@ refuse to change what cannot change and name what they ignored."""
 import pytest
 from bson import ObjectId
 
-from tests.support.apps import RESELLER
+from tests.support.apps import as_reseller
 from tests.support.database import trail
-
-BASE = "/services/rest/"
-
-
-def post(client, path, **params):
-    return client.post(BASE + path, data={**RESELLER, **params})
 
 
 @pytest.fixture
 def shop(client, reseller):
-    customer_id = post(client, "customer/create", name="shop", moCharge="5").json["id"]
-    user_id = post(client, "user/create", username="jdoe", password="user secret", customerId=customer_id,
+    customer_id = as_reseller(client, "customer/create", name="shop", moCharge="5").json["id"]
+    user_id = as_reseller(client, "user/create", username="jdoe", password="user secret", customerId=customer_id,
                    email="j@doe.com", phoneNumber="+48 1", throughput="10").json["id"]
     return customer_id, user_id
 
@@ -43,7 +37,7 @@ def test_a_dry_run_of_a_change_answers_what_it_would_make_and_writes_nothing(cli
     customer_id, user_id = shop
     target = {"customerId": customer_id} if kind == "customer" else {"userId": user_id}
     before = stored(db)
-    response = post(client, path, **target, **params, dryRun="true")
+    response = as_reseller(client, path, **target, **params, dryRun="true")
     assert (response.status_code, response.json["status"], response.json["dryRun"]) == (200, 0, True)
     assert response.json["changed"] == changed
     assert {key: response.json[kind].get(key) for key in became} == became
@@ -54,15 +48,15 @@ def test_a_dry_run_of_a_change_answers_what_it_would_make_and_writes_nothing(cli
 
 def test_a_dry_run_answers_exactly_what_the_change_then_makes(client, shop):
     customer_id, _ = shop
-    preview = post(client, "customer/update", customerId=customer_id, moCharge="11", dryRun="true").json
-    real = post(client, "customer/update", customerId=customer_id, moCharge="11").json
+    preview = as_reseller(client, "customer/update", customerId=customer_id, moCharge="11", dryRun="true").json
+    real = as_reseller(client, "customer/update", customerId=customer_id, moCharge="11").json
     assert preview["customer"] == real["customer"]
     assert "changed" not in real and "dryRun" not in real
 
 
 def test_a_dry_run_of_another_resellers_or_no_object_is_not_found(client, shop):
-    assert post(client, "customer/update", customerId=str(ObjectId()), moCharge="1", dryRun="true").json["status"] == 5
-    assert post(client, "user/suspend", userId=str(ObjectId()), dryRun="true").json["status"] == 9
+    assert as_reseller(client, "customer/update", customerId=str(ObjectId()), moCharge="1", dryRun="true").json["status"] == 5
+    assert as_reseller(client, "user/suspend", userId=str(ObjectId()), dryRun="true").json["status"] == 9
 
 
 @pytest.mark.parametrize("path, key, field", [
@@ -75,7 +69,7 @@ def test_an_update_naming_a_field_that_cannot_change_is_status_1_on_it_and_chang
     target = shop[0] if key == "customerId" else shop[1]
     before = stored(db)
     for dry_run in ({}, {"dryRun": "true"}):
-        response = post(client, path, **{key: target, field: "x" if field != "customerId" else shop[0],
+        response = as_reseller(client, path, **{key: target, field: "x" if field != "customerId" else shop[0],
                                          "contactName": "Jo"} if key == "userId" else
                         {key: target, field: "x", "moCharge": "9"}, **dry_run)
         assert (response.status_code, response.json["status"]) == (400, 1)
@@ -85,17 +79,17 @@ def test_an_update_naming_a_field_that_cannot_change_is_status_1_on_it_and_chang
 
 def test_an_update_names_the_parameters_it_ignored(client, shop):
     customer_id, user_id = shop
-    response = post(client, "customer/update", customerId=customer_id, moCharge="9", mocharge="10", colour="red")
+    response = as_reseller(client, "customer/update", customerId=customer_id, moCharge="9", mocharge="10", colour="red")
     assert (response.status_code, response.json["customer"]["moCharge"]) == (200, 9)
     assert response.json["ignored"] == ["colour", "mocharge"]
-    assert "ignored" not in post(client, "customer/update", customerId=customer_id, moCharge="8").json
-    preview = post(client, "user/update", userId=user_id, email="x@doe.com", emial="y@doe.com", dryRun="true").json
+    assert "ignored" not in as_reseller(client, "customer/update", customerId=customer_id, moCharge="8").json
+    preview = as_reseller(client, "user/update", userId=user_id, email="x@doe.com", emial="y@doe.com", dryRun="true").json
     assert (preview["changed"], preview["ignored"]) == (["email"], ["emial"])
 
 
 def test_a_change_records_what_it_changed_and_its_dry_run_nothing(client, shop, db):
     customer_id, _ = shop
-    post(client, "customer/suspend", customerId=customer_id, dryRun="true")
-    post(client, "customer/suspend", customerId=customer_id)
+    as_reseller(client, "customer/suspend", customerId=customer_id, dryRun="true")
+    as_reseller(client, "customer/suspend", customerId=customer_id)
     [entry] = trail(db, {"customerId": ObjectId(customer_id), "userId": None})
     assert (entry["action"], entry["fields"]) == ("customer.suspend", ["active", "suspendedBy"])

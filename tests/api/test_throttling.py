@@ -9,21 +9,9 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from app.bootstrap import utc_now
-from tests.support.apps import RESELLER, Operator, app_for, create_reseller, provisioning
+from tests.support.apps import RESELLER, SMALL_LIMITS, Clock, Operator, app_for, create_reseller, provisioning
 
 URL = "/services/rest/customer/create"
-SMALL_LIMITS = {"THROTTLE_FAILURES": 3, "THROTTLE_RESELLER_FAILURES": 5, "THROTTLE_WINDOW_SECONDS": 900}
-
-
-class Clock:
-    """A clock the test moves; starts at the real time."""
-
-    def __init__(self):
-        self.offset = timedelta()
-
-    def __call__(self):
-        return utc_now() + self.offset
 
 
 @pytest.fixture

@@ -6,19 +6,13 @@ import re
 import pytest
 from bson import ObjectId
 
-from tests.support.apps import RESELLER
-
-BASE = "/services/rest/"
-
-
-def post(client, path, **params):
-    return client.post(BASE + path, data={**RESELLER, **params})
+from tests.support.apps import API, RESELLER, as_reseller
 
 
 @pytest.fixture
 def shop(client, reseller):
-    customer_id = post(client, "customer/create", name="shop", moCharge="5").json["id"]
-    user_id = post(client, "user/create", username="jdoe", password="p", customerId=customer_id, email="j@doe.com",
+    customer_id = as_reseller(client, "customer/create", name="shop", moCharge="5").json["id"]
+    user_id = as_reseller(client, "user/create", username="jdoe", password="p", customerId=customer_id, email="j@doe.com",
                    phoneNumber="+48 1").json["id"]
     return customer_id, user_id
 
@@ -28,9 +22,9 @@ def fields_of(output):
 
 
 def test_reseller_show_gives_its_state_counts_free_credits_and_locks(client, runner, shop, db):
-    post(client, "customer/suspend", customerId=shop[0])
+    as_reseller(client, "customer/suspend", customerId=shop[0])
     for _ in range(10):
-        client.post(BASE + "customer/list", data={**RESELLER, "resellerPassword": "wrong"},
+        client.post(API + "customer/list", data={**RESELLER, "resellerPassword": "wrong"},
                     environ_base={"REMOTE_ADDR": "192.0.2.7"})
     result = runner.invoke(args=["reseller", "show", "acme"])
     assert result.exit_code == 0, result.output
@@ -87,9 +81,9 @@ def test_user_update_refuses_what_the_api_refuses(runner, shop, db, args, messag
 
 def test_user_find_finds_users_of_every_reseller_by_email_or_phone(client, runner, shop, make_reseller):
     make_reseller("other", "other secret")
-    theirs = client.post(BASE + "customer/create", data={"resellerName": "other", "resellerPassword": "other secret",
+    theirs = client.post(API + "customer/create", data={"resellerName": "other", "resellerPassword": "other secret",
                                                          "name": "theirs"}).json["id"]
-    client.post(BASE + "user/create", data={"resellerName": "other", "resellerPassword": "other secret",
+    client.post(API + "user/create", data={"resellerName": "other", "resellerPassword": "other secret",
                                             "username": "jane", "password": "p", "customerId": theirs,
                                             "email": "j@DOE.com", "phoneNumber": "+48 2"})
     by_email = runner.invoke(args=["user", "find", "--email", "j@doe.com"]).output.splitlines()
@@ -101,8 +95,8 @@ def test_user_find_finds_users_of_every_reseller_by_email_or_phone(client, runne
 
 
 def test_user_list_gives_a_resellers_users_across_its_customers(client, runner, shop):
-    other = post(client, "customer/create", name="shop2").json["id"]
-    post(client, "user/create", username="jane", password="p", customerId=other, email="a@b.com", phoneNumber="1")
+    other = as_reseller(client, "customer/create", name="shop2").json["id"]
+    as_reseller(client, "user/create", username="jane", password="p", customerId=other, email="a@b.com", phoneNumber="1")
     listed = runner.invoke(args=["user", "list", "--reseller", "acme"]).output.splitlines()
     assert [line.split()[1:3] for line in listed[1:]] == [["jdoe", "shop"], ["jane", "shop2"]]
     assert runner.invoke(args=["user", "list"]).exit_code == 2

@@ -1,12 +1,14 @@
 """The app under test on the tests' database: its test client, the operators' commands on it, and resellers and
 customers made as the CLI and the API make them."""
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from pymongo import MongoClient, monitoring
 
 from app import cli, create_app
+from app.bootstrap import utc_now
 from app.domain.model import Origin
 from app.service_layer import resellers
 from tests.support.database import APP_NAME, with_option
@@ -14,6 +16,24 @@ from tests.support.database import APP_NAME, with_option
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 TEST_ORIGIN = Origin(client="tests")
 RESELLER = {"resellerName": "acme", "resellerPassword": "acme secret"}
+API = "/services/rest/"
+# Limits of failed authentications small enough for a test to reach.
+SMALL_LIMITS = {"THROTTLE_FAILURES": 3, "THROTTLE_RESELLER_FAILURES": 5, "THROTTLE_WINDOW_SECONDS": 900}
+
+
+class Clock:
+    """A clock the test moves; starts at the real time."""
+
+    def __init__(self):
+        self.offset = timedelta()
+
+    def __call__(self):
+        return utc_now() + self.offset
+
+
+def as_reseller(client, path, **params):
+    """POST path (after /services/rest/) with the test reseller's credentials and these parameters."""
+    return client.post(API + path, data={**RESELLER, **params})
 
 
 class Commands(monitoring.CommandListener):
