@@ -1,5 +1,7 @@
 """What every benchmark run starts from: the database as `db upgrade` makes it, a reseller with a customer and a
 user, customers to credit, and an API key; made through the service layer, as the CLI and the API make them."""
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bson import ObjectId
@@ -8,6 +10,7 @@ from app import create_app
 from app.domain.commands import Credentials, CustomerRequest, NewApiKey, NewCustomer, NewUser, UserRequest
 from app.domain.model import Origin
 from app.service_layer import api_keys, creates, resellers
+from scripts.embedded_db import EmbeddedDatabase
 
 RESELLER, PASSWORD = "bench", "bench-secret-1"
 BENCH = Origin(client="bench")
@@ -62,3 +65,22 @@ def set_up(uri):
                                              clock=tools.clock)
     tools.database.client.close()
     return Fixture(RESELLER, PASSWORD, reseller.id, customer_id, updated, credited, key.id, presented)
+
+
+def argon2_parameters(settings):
+    """The argon2id parameters of the service's settings, as argon2-cffi names them."""
+    return {"time_cost": settings["ARGON2_TIME_COST"], "memory_cost": settings["ARGON2_MEMORY_KIB"],
+            "parallelism": settings["ARGON2_PARALLELISM"]}
+
+
+@contextmanager
+def bench_database():
+    """A fresh SecantusDB in a folder of its own, the URI of the service's database in it, and the bench's fixture
+    there; the database stopped at the end."""
+    with tempfile.TemporaryDirectory() as storage:
+        database = EmbeddedDatabase(storage_path=storage).start()
+        uri = database.uri.replace("/?", "/provisioning?")
+        try:
+            yield database, uri, set_up(uri)
+        finally:
+            database.stop()

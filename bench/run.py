@@ -10,7 +10,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,10 +21,9 @@ from argon2 import PasswordHasher, Type
 import config
 from bench import floors
 from bench.filled import DEEP_PAGE, fill, list_pages
-from bench.fixture import set_up
+from bench.fixture import argon2_parameters, bench_database
 from bench.load import Gunicorn, pin, unpin, wrk
 from bench.report import machine, table, verdict
-from scripts.embedded_db import EmbeddedDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,58 +113,53 @@ def main():
     parser.add_argument("--output", default=str(ROOT / "docs/performance.md"))
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
+    if len(levels) < 2:
+        parser.error("--concurrency needs two client counts at least: the report and the pinned phase read the second")
     conf = config.from_environment()
-    argon2 = {"time_cost": conf["ARGON2_TIME_COST"], "memory_cost": conf["ARGON2_MEMORY_KIB"],
-              "parallelism": conf["ARGON2_PARALLELISM"]}
+    argon2 = argon2_parameters(conf)
 
-    with tempfile.TemporaryDirectory() as storage:
-        database = EmbeddedDatabase(storage_path=storage).start()
-        uri = database.uri.replace("/?", "/provisioning?")
-        try:
-            fixture = set_up(uri)
-            floors.prepare(uri)
-            bench = Bench(database, uri, fixture, argon2, args.seconds)
-            print(f"machine: {machine()}", flush=True)
-            print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads; argon2id {argon2}",
-                  flush=True)
-            hashes = hash_rate(argon2, args.seconds)
-            print(f"argon2id hash rate on {os.cpu_count()} cores: {hashes:.0f}/s", flush=True)
-            bare = {}
-            with Gunicorn("bench.bare_app:app", uri) as server:
+    with bench_database() as (database, uri, fixture):
+        floors.prepare(uri)
+        bench = Bench(database, uri, fixture, argon2, args.seconds)
+        print(f"machine: {machine()}", flush=True)
+        print(f"gunicorn: {conf['WEB_CONCURRENCY']} workers x {conf['THREADS']} threads; argon2id {argon2}",
+              flush=True)
+        hashes = hash_rate(argon2, args.seconds)
+        print(f"argon2id hash rate on {os.cpu_count()} cores: {hashes:.0f}/s", flush=True)
+        bare = {}
+        with Gunicorn("bench.bare_app:app", uri) as server:
+            for level in levels:
+                bare[level] = wrk(server, database.process.pid, "bare", "bare", level, args.seconds, f"b{level}")
+                print(f"bare view c={level}: {bare[level]['rps']:.0f}/s CPU {bare[level]['cpu_ms']:.2f} ms",
+                      flush=True)
+        with Gunicorn("wsgi:app", uri) as server, Gunicorn("wsgi:app", uri, VERIFY_CACHE_SECONDS=0) as cold:
+            for warmed in (server, cold):
+                # Every worker's first requests build its schemas and connections: not measured.
+                wrk(warmed, database.process.pid, "customer/get", "customer-get", 8, 2, "warm",
+                    customer_id=str(fixture.customer_id), reseller=fixture.reseller, password=fixture.password)
+            for run in RUNS:
                 for level in levels:
-                    bare[level] = wrk(server, database.process.pid, "bare", "bare", level, args.seconds, f"b{level}")
-                    print(f"bare view c={level}: {bare[level]['rps']:.0f}/s CPU {bare[level]['cpu_ms']:.2f} ms",
-                          flush=True)
-            with Gunicorn("wsgi:app", uri) as server, Gunicorn("wsgi:app", uri, VERIFY_CACHE_SECONDS=0) as cold:
-                for warmed in (server, cold):
-                    # Every worker's first requests build its schemas and connections: not measured.
-                    wrk(warmed, database.process.pid, "customer/get", "customer-get", 8, 2, "warm",
-                        customer_id=str(fixture.customer_id), reseller=fixture.reseller, password=fixture.password)
+                    bench.measure(cold if run.cold else server, "floating", run, level)
+            try:
+                pin(database.process.pid, "0")
                 for run in RUNS:
-                    for level in levels:
-                        bench.measure(cold if run.cold else server, "floating", run, level)
-                try:
-                    pin(database.process.pid, "0")
-                    for run in RUNS:
-                        if run.label in PINNED:
-                            for level in levels[1:]:
-                                bench.measure(server, "pinned", run, level)
-                finally:
-                    unpin(database.process.pid)
-                pages = None
-                if args.fill:
-                    started = time.monotonic()
-                    fill(uri, fixture, args.fill)
-                    print(f"filled {args.fill} customers and {args.fill} users in {time.monotonic() - started:.0f} s",
-                          flush=True)
-                    for run in RUNS:
-                        if not run.cold:
-                            for level in levels:
-                                bench.measure(server, "filled", run, level, with_floor=False)
-                    pages = list_pages(server.port, uri, fixture)
-                worker_settings = server.settings
-        finally:
-            database.stop()
+                    if run.label in PINNED:
+                        for level in levels[1:]:
+                            bench.measure(server, "pinned", run, level)
+            finally:
+                unpin(database.process.pid)
+            pages = None
+            if args.fill:
+                started = time.monotonic()
+                fill(uri, fixture, args.fill)
+                print(f"filled {args.fill} customers and {args.fill} users in {time.monotonic() - started:.0f} s",
+                      flush=True)
+                for run in RUNS:
+                    if not run.cold:
+                        for level in levels:
+                            bench.measure(server, "filled", run, level, with_floor=False)
+                pages = list_pages(server.port, uri, fixture)
+            worker_settings = server.settings
 
     report = write_report(args, bench.results, levels, bare, pages, hashes, argon2, worker_settings)
     print()

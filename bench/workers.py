@@ -3,16 +3,14 @@ beside its floor, and user/create (an argon2 hash each) at 32 clients, for sever
 workers' memory. Writes docs/workers.md; the default of WEB_CONCURRENCY (config.py) comes from it.
 """
 import argparse
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import config
 from bench import floors
-from bench.fixture import set_up
+from bench.fixture import argon2_parameters, bench_database
 from bench.load import Gunicorn, wrk
 from bench.report import machine, table
-from scripts.embedded_db import EmbeddedDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,37 +33,30 @@ def main():
     args = parser.parse_args()
     cpus = config.usable_cpus()
     conf = config.from_environment()
-    argon2 = {"time_cost": conf["ARGON2_TIME_COST"], "memory_cost": conf["ARGON2_MEMORY_KIB"],
-              "parallelism": conf["ARGON2_PARALLELISM"]}
+    argon2 = argon2_parameters(conf)
     rows = []
-    with tempfile.TemporaryDirectory() as storage:
-        database = EmbeddedDatabase(storage_path=storage).start()
-        uri = database.uri.replace("/?", "/provisioning?")
-        try:
-            fixture = set_up(uri)
-            floors.prepare(uri)
-            common = {"customer_id": str(fixture.customer_id), "reseller": fixture.reseller,
-                      "password": fixture.password}
-            floor_of = {level: floors.floor(uri, "customer-plain", level, args.seconds, fixture, argon2, level,
-                                            f"wf{level}")[0] for level in (8, 32)}
-            for factor in (int(value) for value in args.per_cpu.split(",")):
-                workers = factor * cpus
-                with Gunicorn("wsgi:app", uri, WEB_CONCURRENCY=workers) as server:
-                    wrk(server, database.process.pid, "customer/get", "customer-get", 8, 2, f"w{workers}", **common)
-                    created = {level: wrk(server, database.process.pid, "customer/create", "customer", level,
-                                          args.seconds, f"w{workers}c{level}", **common) for level in (8, 32)}
-                    users = wrk(server, database.process.pid, "user/create", "user", 32, args.seconds,
-                                f"w{workers}u", **common)
-                    memory = total_rss_mib(server)
-                row = [f"{workers} ({factor} per CPU)",
-                       *[f"{created[level]['rps']:.0f} ({created[level]['rps'] / floor_of[level]:.2f})"
-                         for level in (8, 32)],
-                       f"{created[32]['p99_ms']:.1f}", f"{users['rps']:.0f}", f"{users['p99_ms']:.0f}",
-                       f"{created[32]['rss_mib']:.0f}", f"{memory:.0f}"]
-                rows.append(row)
-                print(" | ".join(row), flush=True)
-        finally:
-            database.stop()
+    with bench_database() as (database, uri, fixture):
+        floors.prepare(uri)
+        common = {"customer_id": str(fixture.customer_id), "reseller": fixture.reseller,
+                  "password": fixture.password}
+        floor_of = {level: floors.floor(uri, "customer-plain", level, args.seconds, fixture, argon2, level,
+                                        f"wf{level}")[0] for level in (8, 32)}
+        for factor in (int(value) for value in args.per_cpu.split(",")):
+            workers = factor * cpus
+            with Gunicorn("wsgi:app", uri, WEB_CONCURRENCY=workers) as server:
+                wrk(server, database.process.pid, "customer/get", "customer-get", 8, 2, f"w{workers}", **common)
+                created = {level: wrk(server, database.process.pid, "customer/create", "customer", level,
+                                      args.seconds, f"w{workers}c{level}", **common) for level in (8, 32)}
+                users = wrk(server, database.process.pid, "user/create", "user", 32, args.seconds,
+                            f"w{workers}u", **common)
+                memory = total_rss_mib(server)
+            row = [f"{workers} ({factor} per CPU)",
+                   *[f"{created[level]['rps']:.0f} ({created[level]['rps'] / floor_of[level]:.2f})"
+                     for level in (8, 32)],
+                   f"{created[32]['p99_ms']:.1f}", f"{users['rps']:.0f}", f"{users['p99_ms']:.0f}",
+                   f"{created[32]['rss_mib']:.0f}", f"{memory:.0f}"]
+            rows.append(row)
+            print(" | ".join(row), flush=True)
     report = "\n\n".join([
         "# How many workers",
         f"Measured by `make bench-workers` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}; "
