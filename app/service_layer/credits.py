@@ -52,18 +52,25 @@ def change_credits(reseller_id: ObjectId, request: CreditRequest, origin: Origin
     try:
         return uow.together(write, contended=True)
     except CreditEntryExists:
-        return replayed(earlier_entry(reseller_id, request, key, uow=uow), reseller_id, request, key, uow=uow)
+        found = earlier_entry(reseller_id, request, key, uow=uow)
+        if found is None:
+            raise NotYetDurable() from None
+        return replayed(found, reseller_id, request, key, uow=uow)
+    except InsufficientCredits:
+        # A retry of a deduction that was made is answered as it was, not refused by the balance it left.
+        found = earlier_entry(reseller_id, request, key, uow=uow) if key or request.reference is not None else None
+        if found is None:
+            raise
+        return replayed(found, reseller_id, request, key, uow=uow)
 
 
 def earlier_entry(reseller_id: ObjectId, request: CreditRequest, key: IdempotencyKey | None, *,
-                  uow: UnitOfWork) -> CreditEntry:
+                  uow: UnitOfWork) -> CreditEntry | None:
     """The entry an earlier request made with this key or this reference, as a majority of the replica set holds it
-    (NotYetDurable when it does not yet)."""
+    (None when it holds none)."""
     found = uow.credits.with_key(reseller_id, key.key, durable=True) if key else None
     if found is None and request.reference is not None:
         found = uow.credits.with_reference(request.customer_id, request.reference, durable=True)
-    if found is None:
-        raise NotYetDurable()
     return found
 
 

@@ -93,6 +93,16 @@ def test_a_keyed_retry_applies_a_top_up_once(client, shop, db):
     assert credit(client, shop, 6, key="k").json["status"] == 7
 
 
+@pytest.mark.parametrize("again", [{"key": "k"}, {"reference": "INV-1"}], ids=["key", "reference"])
+def test_a_deduction_retried_after_it_emptied_the_balance_is_its_replay_not_status_10(client, shop, db, again):
+    first = credit(client, shop, -10, "ADJUSTMENT", **again)
+    retried = credit(client, shop, -10, "ADJUSTMENT", **again)
+    assert (first.status_code, retried.status_code) == (200, 200)
+    assert retried.json["transaction"] == first.json["transaction"]
+    assert db.customers.find_one()["credits"] == 0 and db.credit_transactions.count_documents({}) == 2
+    assert credit(client, shop, -1, "ADJUSTMENT").json["status"] == 10
+
+
 def test_a_reference_used_again_replays_or_is_refused_with_another_amount_or_reason(client, shop, db):
     first = credit(client, shop, 5, reference="INV-1")
     again = credit(client, shop, 5, reference="INV-1")
