@@ -185,8 +185,10 @@ def test_a_top_up_whose_commit_fails_is_applied_once_by_its_keyed_retry(database
     assert credit(client, shop, 1, key="warm").status_code == 200
     fail_command(db, "commitTransaction", times=None,
                  writeConcernError={"code": 64, "errmsg": "waiting for replication timed out"})
-    lost = credit(client, shop, 5, key="k")
+    with commands.recorded() as recorded:
+        lost = credit(client, shop, 5, key="k")
     assert (lost.status_code, lost.json["status"]) == (503, 98)
+    assert {name for name, _, _ in recorded.failed_commands} == {"commitTransaction"}
     disarm(db)
     retried = credit(client, shop, 5, key="k")
     assert retried.status_code == 200

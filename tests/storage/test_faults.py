@@ -140,15 +140,17 @@ def test_a_primary_stepping_down_mid_transaction_is_ridden_out_within_the_deadli
         server.stop()
 
 
-def test_a_database_that_accepts_but_never_answers_is_503_within_the_deadline(database_uri, reseller, db):
-    impatient = app_for(database_uri, MONGODB_TIMEOUT_MS=1000)
+def test_a_database_that_accepts_but_never_answers_is_503_within_the_deadline(database_uri, reseller, db, commands):
+    impatient = app_for(database_uri, commands=commands, MONGODB_TIMEOUT_MS=1000)
     client = warmed(impatient)
     # The request's first command, the reseller read with its failed authentications, is held past the deadline.
     fail_command(db, "aggregate", "resellers", blockConnection=True, blockTimeMS=4000)
     started = time.monotonic()
-    response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"})
+    with commands.recorded() as recorded:
+        response = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"})
     assert (response.status_code, response.json["status"]) == (503, 98)
     assert time.monotonic() - started < 2.5
+    assert [name for name, _, _ in recorded.failed_commands] == ["aggregate"]
 
 
 def test_a_transaction_past_its_deadline_is_aborted_under_a_deadline_of_its_own_so_its_keys_are_free_at_once(

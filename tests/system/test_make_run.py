@@ -82,8 +82,11 @@ class Service:
 
 
 def lines_of(output):
-    """Every line of piped output, each a JSON object (a plain line fails the test)."""
-    return [json.loads(line) for line in output.splitlines() if line.strip()]
+    """Every line of piped output, each a JSON object (a plain line fails the test, shown with the lines after it)."""
+    lines = output.splitlines()
+    plain = next((number for number, line in enumerate(lines) if line.strip() and not line.startswith("{")), None)
+    assert plain is None, "a line that is not JSON:\n" + "\n".join(lines[plain:plain + 40])
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def relay_of(base):
