@@ -123,6 +123,28 @@ def test_make_run_starts_the_embedded_database_and_keeps_its_data_across_restart
     assert "acme secret" not in service.output
 
 
+def relay_pids(service):
+    """The events relays make run has started and that still run (its children running `events relay`)."""
+    children = Path(f"/proc/{service.process.pid}/task/{service.process.pid}/children").read_text().split()
+    found = []
+    for pid in children:
+        with contextlib.suppress(FileNotFoundError):
+            if b"events\x00relay" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+    return found
+
+
+def test_make_run_starts_its_events_relay_again_when_it_ends(tmp_path):
+    with Service(free_port(), free_port(), tmp_path / "db") as service:
+        eventually(lambda: len(relay_pids(service)) == 1, 60, "make run started no events relay")
+        [first] = relay_pids(service)
+        os.kill(first, signal.SIGKILL)
+        eventually(lambda: relay_pids(service) not in ([], [first]), 60, "the events relay was not started again")
+    restarted = [line for line in lines_of(service.output) if line["message"].startswith("the events relay ended")]
+    assert [line["message"] for line in restarted] == [f"the events relay ended (exit status {-signal.SIGKILL}): "
+                                                       "started it again"]
+
+
 def test_a_second_make_run_beside_the_first_runs_on_its_own_port_and_database(tmp_path):
     with Service(free_port(), free_port(), tmp_path / "one") as first, \
             Service(free_port(), free_port(), tmp_path / "two") as second:
