@@ -417,7 +417,7 @@ def delivery_from(document: dict[str, Any]) -> Delivery:
                     state=document["state"], attempts=document["attempts"],
                     first_attempt_at=document["firstAttemptAt"], last_attempt_at=document["lastAttemptAt"],
                     last_code=document.get("lastCode"), last_error=document.get("lastError"),
-                    next_attempt_at=document.get("nextAttemptAt"), delivered_at=document.get("deliveredAt"))
+                    next_attempt_at=document.get("nextAttemptAt"))
 
 
 def suspended_by(document: dict[str, Any]) -> str | None:

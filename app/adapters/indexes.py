@@ -46,9 +46,7 @@ from app.domain.upgrades import Note
 DUPLICATE_KEY = 11000
 INDEX_OPTIONS_CONFLICT = 85
 INDEX_KEY_SPECS_CONFLICT = 86
-INDEX_NOT_FOUND = 27
 CANNOT_CONVERT_INDEX_TO_UNIQUE = 359
-NAMESPACE_NOT_FOUND = 26
 COMPARED_OPTIONS = ("unique", "partialFilterExpression", "expireAfterSeconds", "sparse")
 
 

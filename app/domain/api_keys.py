@@ -20,7 +20,6 @@ PREFIX = "pk"
 KEY = re.compile(r"pk_([0-9a-f]{24})_([A-Za-z0-9_-]{43})")
 LABEL_MAX_LENGTH = 64
 ADDRESSES_MAX = 50
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,6 @@ class Delivery:
     last_code: int | None = None
     last_error: str | None = None
     next_attempt_at: datetime | None = None
-    delivered_at: datetime | None = None
 
 
 URL_MAX_LENGTH = 2048

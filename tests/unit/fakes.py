@@ -391,8 +391,7 @@ class FakeDeliveries:
                   retrying_since: datetime, next_attempt_at: datetime | None) -> Delivery:
         earlier = self.stored.get((webhook.id, event.id))
         made = Delivery(webhook.id, event.id, event.type, state, (earlier.attempts if earlier else 0) + 1,
-                        retrying_since, at, outcome.code, outcome.error, next_attempt_at,
-                        at if state == DELIVERED else None)
+                        retrying_since, at, outcome.code, outcome.error, next_attempt_at)
         self.stored[(webhook.id, event.id)] = made
         return made
 
