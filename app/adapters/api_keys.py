@@ -27,7 +27,7 @@ class MongoApiKeys:
         return MongoApiKeys(self._c, self._notes, binding)
 
     def add(self, key: ApiKey) -> None:
-        insert(self._c.majority[API_KEYS], api_key_document(key), self._binding, RuntimeError)
+        insert(self._c.majority[API_KEYS], api_key_document(key), self._binding)
 
     def with_id(self, key_id: ObjectId) -> ApiKey | None:
         """The key with this id, whoever's it is (the id a presented key names)."""

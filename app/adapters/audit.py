@@ -17,7 +17,7 @@ from app.adapters.documents import (
     creation_entry,
     creation_event,
 )
-from app.adapters.mongo import UNBOUND, Binding, Collections
+from app.adapters.mongo import UNBOUND, Binding, Collections, insert
 from app.domain.model import AuditEntry
 
 
@@ -35,9 +35,7 @@ class MongoAudit:
         """Append a change to the trail (in the change's transaction when there is one)."""
         document = audit_event_document(entry.event, reseller_id=entry.reseller_id, customer_id=entry.customer_id,
                                         user_id=entry.user_id, api_key_id=entry.api_key_id)
-        self._c.majority[AUDIT_EVENTS].insert_one(document, session=self._binding.session)
-        if self._binding.undo is not None:
-            self._binding.undo.inserted.append((AUDIT_EVENTS, document["_id"]))
+        insert(self._c.majority[AUDIT_EVENTS], document, self._binding)
 
     def of_customer(self, customer_id: ObjectId, limit: int, before: ObjectId | None = None) -> list[AuditEntry]:
         """The changes to the customer and its users, its creation and its users' creations: at most limit of each,

@@ -95,14 +95,20 @@ UNBOUND = Binding()
 
 
 def insert(collection: Collection, document: dict[str, Any], binding: Binding,
-           duplicate: Callable[[str], Exception]) -> None:
-    """Insert a document (majority write concern), raising duplicate(its name) when a unique index holds it already."""
+           duplicate: Callable[[str], Exception] | None = None) -> None:
+    """Insert a document (majority write concern), raising duplicate(its name) when a unique index holds it already.
+
+    Bound to an undo log, the insert is recorded there before it is sent: an insert whose answer is an error may have
+    been written all the same (a write concern error, a connection lost after the write), and must be undone too;
+    removing, by its own new _id, a document that was never written removes nothing."""
+    if binding.undo is not None:
+        binding.undo.inserted.append((collection.name, document["_id"]))
     try:
         collection.insert_one(document, session=binding.session)
     except DuplicateKeyError:
+        if duplicate is None:
+            raise
         raise duplicate(document.get("name") or document.get("username") or "") from None
-    if binding.undo is not None:
-        binding.undo.inserted.append((collection.name, document["_id"]))
 
 
 def first(cursor: Iterable[dict[str, Any]]) -> dict[str, Any] | None:

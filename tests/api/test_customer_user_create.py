@@ -142,7 +142,30 @@ def test_on_a_standalone_server_a_lost_connection_leaves_no_customer(standalone,
     client, db = standalone
     create(client, customer="warm", username="warm")
     fail_command(db, "insert", "users", skip=2, closeConnection=True)
-    response = create(client, applyFreeCredits="true")
+    with commands.recorded():
+        response = create(client, applyFreeCredits="true")
+    assert [(name, collection) for name, collection, _ in commands.failed_commands] == [("insert", "users")]
     assert (response.status_code, response.json["status"]) == (503, 98)
     assert db.customers.count_documents({"name": PHONE_APP["customer"]}) == 0
     assert db.credit_transactions.count_documents({}) == 0
+
+
+def test_on_a_standalone_server_a_user_written_despite_its_error_is_undone_and_the_keyed_retry_creates_both(
+        standalone, commands):
+    client, db = standalone
+    create(client, customer="warm", username="warm")
+    # The user is written, then its write concern fails: the insert's answer is an error, its outcome a write.
+    fail_command(db, "insert", "users", skip=2, writeConcernError={"code": 64, "errmsg": "waiting for replication"})
+    keyed = {"Idempotency-Key": "phone-app-1"}
+    with commands.recorded():
+        failed = client.post(URL, data={**PHONE_APP, "applyFreeCredits": "true"}, headers=keyed)
+    assert [(name, collection) for name, collection, _ in commands.failed_commands] == [("insert", "users")]
+    assert (failed.status_code, failed.json["status"]) == (503, 98)
+    assert db.users.count_documents({"username": PHONE_APP["username"]}) == 0
+    assert db.customers.count_documents({"name": PHONE_APP["customer"]}) == 0
+
+    retry = client.post(URL, data={**PHONE_APP, "applyFreeCredits": "true"}, headers=keyed)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    user = db.users.find_one({"_id": ObjectId(retry.json["id"])})
+    assert user["customerId"] == ObjectId(retry.json["customerId"])
+    assert db.customers.find_one({"_id": user["customerId"]})["name"] == PHONE_APP["customer"]

@@ -78,6 +78,7 @@ def test_a_single_insert_whose_write_concern_fails_is_503_and_its_retry_is_a_rep
     fail_command(db, "insert", "customers", writeConcernError={"code": 64, "errmsg": "waiting for replication timed out"})
     with commands.recorded():
         unknown = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"}, headers={"Idempotency-Key": "k"})
+    assert failed(commands) == [("insert", "customers")]
     assert (unknown.status_code, unknown.json["status"]) == (503, 98)
     retry = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"}, headers={"Idempotency-Key": "k"})
     assert (retry.status_code, retry.headers["Idempotent-Replayed"]) == (201, "true")

@@ -37,7 +37,8 @@ def as_reseller(client, path, **params):
 
 
 class Commands(monitoring.CommandListener):
-    """Records the commands the app sends and the ones that failed, with their collections, while recording."""
+    """Records the commands the app sends and the ones that failed, with their collections, while recording: a
+    command failed when its answer is an error, or a write concern error beside a write that was made."""
 
     def __init__(self):
         self.recording = False
@@ -52,7 +53,9 @@ class Commands(monitoring.CommandListener):
             self.started_commands.append((event.command_name, collection, event.command))
 
     def succeeded(self, event):
-        self._names.pop(event.request_id, None)
+        collection = self._names.pop(event.request_id, None)
+        if self.recording and "writeConcernError" in event.reply:
+            self.failed_commands.append((event.command_name, collection, event.reply["writeConcernError"]))
 
     def failed(self, event):
         if event.request_id in self._names:
@@ -153,8 +156,8 @@ def customer_of(client):
 
 
 @pytest.fixture(scope="session")
-def standalone_app(standalone_server):
-    app = app_for(standalone_server)
+def standalone_app(standalone_server, commands):
+    app = app_for(standalone_server, commands=commands)
     with provisioning(app).unit_of_work() as uow:
         assert not uow.supports_transactions()
     return app
