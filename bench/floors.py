@@ -14,7 +14,9 @@ validation and no framework, from as many processes as gunicorn has workers and 
   the audit event, in one transaction (an update and a read rather than a findAndModify, which SecantusDB runs as a
   scan).
 
-The creates write into collections of their own with only the indexes the contract requires.
+The creates write into collections of their own with only the indexes the contract requires. The transactions are
+retried on a write conflict (pymongo's with_transaction), as the service retries them; each client changes its own
+turn of the users or customers, as wrk spreads the service's requests.
 """
 import os
 import statistics
@@ -30,6 +32,7 @@ from pymongo import MongoClient
 KEYED = {"unique": True, "partialFilterExpression": {"idempotency.key": {"$exists": True}}}
 FLOOR_INDEXES = {"floor_customers": [([("name", 1)], {"unique": True}), ([("resellerId", 1)], {}),
                                      ([("resellerId", 1), ("idempotency.key", 1)], KEYED)],
+                 "minimal_customers": [([("name", 1)], {"unique": True}), ([("resellerId", 1)], {})],
                  "floor_users": [([("username", 1)], {"unique": True}), ([("customerId", 1)], {})],
                  "floor_credit_transactions": [([("customerId", 1)], {})],
                  "floor_audit_events": [([("customerId", 1)], {})]}
@@ -113,16 +116,21 @@ class Request:
     def user_update(self, unique, count):
         reseller_id = self.reseller()["_id"]
         user_id = self.fixture.updated_users[count % len(self.fixture.updated_users)]
-        with self.client.start_session() as session, session.start_transaction():
+
+        def change(session):
             self.db.users.update_one({"_id": user_id, "resellerId": reseller_id}, {"$set": {"contactName": unique}},
                                      session=session)
             self.db.floor_audit_events.insert_one(self.audit("user.update", userId=user_id, fields=["contactName"]),
                                                   session=session)
 
+        with self.client.start_session() as session:
+            session.with_transaction(change)
+
     def credit(self, unique, count):
         reseller_id = self.reseller()["_id"]
         customer_id = self.fixture.credit_customers[count % len(self.fixture.credit_customers)]
-        with self.client.start_session() as session, session.start_transaction():
+
+        def change(session):
             # An update and a read rather than one findAndModify: SecantusDB's findAndModify scans the collection.
             self.db.customers.update_one({"_id": customer_id, "resellerId": reseller_id, "credits": {"$gte": 0}},
                                          {"$inc": {"credits": 1}}, session=session)
@@ -133,10 +141,13 @@ class Request:
             self.db.floor_audit_events.insert_one(self.audit("customer.credit", customerId=customer_id,
                                                              fields=["credits"]), session=session)
 
+        with self.client.start_session() as session:
+            session.with_transaction(change)
+
 
 def worker(args):
     """One process of a floor run: threads looping over a kind's least work until the time is up."""
-    uri, kind, threads, seconds, fixture, argon2, tag = args
+    uri, kind, threads, first_slot, concurrency, seconds, fixture, argon2, tag = args
     client = MongoClient(uri)
     request = Request(client.get_default_database(), client, fixture, argon2)
     latencies, lock = [], threading.Lock()
@@ -147,7 +158,10 @@ def worker(args):
         while time.monotonic() < stop_at:
             count += 1
             started = time.perf_counter()
-            request.run(kind, f"floor{tag}p{os.getpid()}t{thread}n{count}", count + thread * 7919)
+            # Each client of the run its own slot: the users or customers a change goes to are spread over the
+            # clients as wrk spreads the service's, not the same sequence in every process (changes of one document
+            # at once conflict, and measure the conflicts).
+            request.run(kind, f"floor{tag}p{os.getpid()}t{thread}n{count}", count * concurrency + first_slot + thread)
             mine.append(time.perf_counter() - started)
         with lock:
             latencies.extend(mine)
@@ -165,7 +179,8 @@ def floor(uri, kind, concurrency, seconds, fixture, argon2, workers, tag):
     """The floor of one kind at one concurrency: requests a second and the median latency in ms."""
     processes = min(concurrency, workers)
     shares = [concurrency // processes + (1 if n < concurrency % processes else 0) for n in range(processes)]
-    jobs = [(uri, kind, threads, seconds, fixture, argon2, f"{tag}x{n}") for n, threads in enumerate(shares)]
+    jobs = [(uri, kind, threads, sum(shares[:n]), concurrency, seconds, fixture, argon2, f"{tag}x{n}")
+            for n, threads in enumerate(shares)]
     with get_context("spawn").Pool(processes) as pool:
         latencies = [latency for part in pool.map(worker, jobs) for latency in part]
     return len(latencies) / seconds, statistics.median(latencies) * 1000

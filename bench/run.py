@@ -2,9 +2,9 @@
 
 Starts a fresh SecantusDB and gunicorn as `make run` does (gunicorn.conf.py), drives each endpoint with unique
 valid requests through wrk at several concurrencies and measures, in the same run, its floor (bench/floors.py),
-the workers' and the database's CPU per request, the argon2id hash rate and a bare Flask view; again with the
-database kept on one CPU (taskset); then fills the collections and measures again. Prints the tables and writes
-them to docs/performance.md.
+the workers' and the database's CPU per request, the argon2id hash rate, a bare Flask view and a minimal
+customer/create view (bench/minimal_app.py); again with the database kept on one CPU (taskset); then fills the
+collections and measures again. Prints the tables and writes them to docs/performance.md.
 """
 import argparse
 import os
@@ -132,6 +132,16 @@ def main():
                 bare[level] = wrk(server, database.process.pid, "bare", "bare", level, args.seconds, f"b{level}")
                 print(f"bare view c={level}: {bare[level]['rps']:.0f}/s CPU {bare[level]['cpu_ms']:.2f} ms",
                       flush=True)
+        minimal = {}
+        with Gunicorn("bench.minimal_app:app", uri) as server:
+            # The first request of each worker verifies the password in full and fills its cache: not measured.
+            wrk(server, database.process.pid, "customer/create", "customer", 8, 2, "mwarm", reseller=fixture.reseller,
+                password=fixture.password)
+            for level in levels:
+                minimal[level] = wrk(server, database.process.pid, "customer/create", "customer", level, args.seconds,
+                                     f"m{level}", reseller=fixture.reseller, password=fixture.password)
+                print(f"minimal customer/create view c={level}: {minimal[level]['rps']:.0f}/s CPU "
+                      f"{minimal[level]['cpu_ms']:.2f} ms", flush=True)
         with Gunicorn("wsgi:app", uri) as server, Gunicorn("wsgi:app", uri, VERIFY_CACHE_SECONDS=0) as cold:
             for warmed in (server, cold):
                 # Every worker's first requests build its schemas and connections: not measured.
@@ -161,7 +171,7 @@ def main():
                 pages = list_pages(server.port, uri, fixture)
             worker_settings = server.settings
 
-    report = write_report(args, bench.results, levels, bare, pages, hashes, argon2, worker_settings)
+    report = write_report(args, bench.results, levels, bare, minimal, pages, hashes, argon2, worker_settings)
     print()
     print(report)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +233,7 @@ def cpu_profile():
                           check=True).stdout
 
 
-def write_report(args, results, levels, bare, pages, hashes, argon2, settings):
+def write_report(args, results, levels, bare, minimal, pages, hashes, argon2, settings):
     labels = [run.label for run in RUNS]
     filled_rows = []
     for label in labels:
@@ -233,8 +243,11 @@ def write_report(args, results, levels, bare, pages, hashes, argon2, settings):
                 filled_rows.append([label, level, f"{filled['rps']:.0f}", f"{filled['p50_ms']:.1f}",
                                     f"{filled['p99_ms']:.1f}", filled["errors"],
                                     f"{filled['p50_ms'] / empty['p50_ms']:.2f}"])
-    bare_rows = [[level, f"{bare[level]['rps']:.0f}", f"{bare[level]['p50_ms']:.1f}", f"{bare[level]['p99_ms']:.1f}",
-                  f"{bare[level]['cpu_ms']:.2f}"] for level in levels]
+    view_rows = [[view, level, f"{figures[level]['rps']:.0f}", f"{figures[level]['p50_ms']:.1f}",
+                  f"{figures[level]['p99_ms']:.1f}", f"{figures[level]['cpu_ms']:.2f}",
+                  f"{figures[level]['db_cpu_ms']:.2f}"]
+                 for view, figures in (("bare", bare), ("minimal customer/create", minimal)) for level in levels]
+    create = results["floating", "customer/create", levels[1]]
     key, password, cold = (results["floating", label, levels[1]] for label in (
         "customer/create with an API key", "customer/create", "customer/create, password checked in full"))
     return "\n\n".join([
@@ -264,8 +277,16 @@ def write_report(args, results, levels, bare, pages, hashes, argon2, settings):
         f"requests a second with the password's check remembered, {cold['rps']:.0f} with every password checked "
         f"in full (argon2id); worker CPU {key['cpu_ms']:.2f} ms against {password['cpu_ms']:.2f} and "
         f"{cold['cpu_ms']:.2f} ms. A key is checked with one SHA-256, never argon2.",
-        "The bare Flask view (one POST view returning JSON) on the same gunicorn configuration:",
-        table(bare_rows, ["clients", "req/s", "p50 ms", "p99 ms", "worker CPU ms/req"]),
+        "The bare Flask view (one POST view returning JSON) and the minimal customer/create view (bench/minimal_app.py:"
+        " the same form parsed by werkzeug, a marshmallow schema of the same fields, the reseller read, its password "
+        "proven from a verification cache, the insert with majority write concern, a JSON answer; no hooks, request "
+        "id, access log, metrics, session or audit) on the same gunicorn configuration. The minimal view's worker CPU "
+        "is the ceiling within the stack that the issue's target of 0.9 ms was set against (0.81-0.95 ms on its host); "
+        "held against it, the service's figure does not depend on how fast this host runs today:",
+        table(view_rows, ["view", "clients", "req/s", "p50 ms", "p99 ms", "worker CPU ms/req", "database CPU ms/req"]),
+        f"customer/create at {levels[1]} clients: worker CPU {create['cpu_ms']:.2f} ms, "
+        f"{create['cpu_ms'] / minimal[levels[1]]['cpu_ms']:.2f} x the minimal view's {minimal[levels[1]]['cpu_ms']:.2f} "
+        "ms (the issue's target is about 1.0-1.1 x it).",
         "Where a worker's CPU goes per customer/create (`make profile`: cProfile in-process, no gunicorn; the "
         "bare view's CPU above is gunicorn's and Flask's least share):",
         "```\n" + cpu_profile() + "```",
