@@ -1,5 +1,6 @@
 """Prometheus metrics, summed across gunicorn's workers through prometheus_client's multiprocess mode."""
 import os
+from functools import cache
 
 from flask import g, request
 from prometheus_client import (
@@ -75,11 +76,20 @@ def record_request(response, status, seconds):
 
 def record(endpoint, code, status, seconds, overloaded=None):
     """Count an answer under its endpoint, HTTP code and contract status, and the condition it reports."""
-    REQUESTS.labels(endpoint, str(code), str(status)).inc()
-    LATENCY.labels(endpoint).observe(seconds)
+    requests, latency = series(endpoint, code, status)
+    requests.inc()
+    latency.observe(seconds)
     counted = OVERLOADED[overloaded] if overloaded else COUNTED_STATUSES.get(status)
     if counted:
         counted.inc()
+
+
+@cache
+def series(endpoint, code, status):
+    """The request counter and latency histogram of one endpoint, HTTP code and contract status, looked up once per
+    process: prometheus_client's labels() checks and locks on every call. Bounded: endpoints are routes (or
+    "unmatched"), and codes and statuses the service's own."""
+    return REQUESTS.labels(endpoint, str(code), str(status)), LATENCY.labels(endpoint)
 
 
 def forget_process(pid):
