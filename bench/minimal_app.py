@@ -11,6 +11,7 @@ import secrets
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
 from bson import ObjectId
 from flask import Flask, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
@@ -29,7 +30,7 @@ class CustomerCreate(Schema):
     resellerPassword = fields.String(required=True, validate=validate.Length(1, 128))
     name = fields.String(required=True, validate=validate.Length(1, 64))
     integrationId = fields.String(load_default="", validate=validate.Length(0, 64))
-    rotationAlgorithm = fields.String(load_default="MAX_ROTATION", validate=validate.OneOf(["MAX_ROTATION", "RANDOM"]))
+    rotationAlgorithm = fields.String(load_default="MAX_ROTATION", validate=validate.OneOf(["CONVERSATION", "MAX_ROTATION"]))
     billingType = fields.String(load_default="POST_PAID", validate=validate.OneOf(["PRE_PAID", "POST_PAID"]))
     moCharge = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
@@ -49,7 +50,9 @@ def customer_create():
     proof = hmac.new(CACHE_KEY, reseller["passwordHash"].encode() + b"\0" + given["resellerPassword"].encode(),
                      hashlib.sha256).digest()
     if proof not in verified:
-        if not PasswordHasher().verify(reseller["passwordHash"], given["resellerPassword"]):
+        try:
+            PasswordHasher().verify(reseller["passwordHash"], given["resellerPassword"])
+        except VerifyMismatchError:
             return jsonify({"status": 5}), 401
         verified.add(proof)
     customer_id = ObjectId()
