@@ -30,16 +30,12 @@ def warmed(app):
     return client
 
 
-def failed(commands):
-    return [(name, collection) for name, collection, _ in commands.failed_commands]
-
-
 def test_a_commit_whose_connection_drops_twice_is_retried_and_holds_nothing_after(app, reseller, db, commands):
     client = warmed(app)
     fail_command(db, "commitTransaction", times=2, closeConnection=True)
     with commands.recorded():
         created = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP)
-    assert [name for name, _ in failed(commands)] == ["commitTransaction", "commitTransaction"]
+    assert [name for name, _ in commands.failures()] == ["commitTransaction", "commitTransaction"]
     assert created.status_code == 201
     assert db.users.count_documents({"username": "c@acme"}) == 1
     started = time.monotonic()
@@ -64,7 +60,7 @@ def test_an_unknown_commit_outcome_is_503_and_the_retry_with_its_key_gets_the_fi
                  writeConcernError={"code": 64, "errmsg": "waiting for replication timed out"})
     with commands.recorded():
         unknown = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"})
-    assert {name for name, _ in failed(commands)} <= {"commitTransaction"}
+    assert {name for name, _ in commands.failures()} <= {"commitTransaction"}
     assert (unknown.status_code, unknown.json["status"], unknown.headers["Retry-After"]) == (503, 98, "5")
     disarm(db)
     retry = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP, headers={"Idempotency-Key": "k"})
@@ -78,7 +74,7 @@ def test_a_single_insert_whose_write_concern_fails_is_503_and_its_retry_is_a_rep
     fail_command(db, "insert", "customers", writeConcernError={"code": 64, "errmsg": "waiting for replication timed out"})
     with commands.recorded():
         unknown = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"}, headers={"Idempotency-Key": "k"})
-    assert failed(commands) == [("insert", "customers")]
+    assert commands.failures() == [("insert", "customers")]
     assert (unknown.status_code, unknown.json["status"]) == (503, 98)
     retry = client.post(CUSTOMER_CREATE, data={**RESELLER, "name": "shop"}, headers={"Idempotency-Key": "k"})
     assert (retry.status_code, retry.headers["Idempotent-Replayed"]) == (201, "true")
@@ -90,7 +86,7 @@ def test_write_conflicts_in_a_transaction_are_retried_to_success(app, reseller, 
     fail_command(db, "insert", "users", skip=2, times=2, errorCode=112)
     with commands.recorded():
         created = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP)
-    inserts = [collection for name, collection in failed(commands) if name == "insert"]
+    inserts = [collection for name, collection in commands.failures() if name == "insert"]
     assert inserts[:1] == ["users"] and len(inserts) == 2
     assert created.status_code == 201
     assert db.customers.count_documents({"name": "c@acme"}) == db.users.count_documents({"username": "c@acme"}) == 1
@@ -104,7 +100,7 @@ def test_a_transient_interruption_by_a_replica_set_change_is_retried_to_success(
     fail_command(db, "insert", "users", skip=2, errorCode=11602, errorLabels=["TransientTransactionError"])
     with commands.recorded():
         created = client.post(CUSTOMER_USER_CREATE, data=PHONE_APP)
-    assert failed(commands) == [("insert", "users")]
+    assert commands.failures() == [("insert", "users")]
     assert created.status_code == 201
 
 

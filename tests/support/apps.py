@@ -61,6 +61,10 @@ class Commands(monitoring.CommandListener):
         if event.request_id in self._names:
             self.failed_commands.append((event.command_name, self._names.pop(event.request_id), event.failure))
 
+    def failures(self):
+        """The commands that failed while recording, as (command, collection)."""
+        return [(name, collection) for name, collection, _ in self.failed_commands]
+
     @contextmanager
     def recorded(self):
         """Record the commands sent within the block, from a clean slate."""
