@@ -101,8 +101,9 @@ class MongoRelay:
                             wait_seconds=wait_seconds)
 
     def append(self, changes: tuple[Change, ...], token: Mapping[str, Any] | None) -> list[FeedEvent]:
-        """Write the events of changes not written before, numbered, with the position after them, in one
-        transaction; the events written. RelayLeaseLost when another relay holds the lease."""
+        """Write the events of changes not written before, numbered, with the position after them (none when token is
+        None: the first part of a batch written in parts), in one transaction; the events written. RelayLeaseLost when
+        another relay holds the lease."""
         with pymongo.timeout(self._step_seconds):
             return self._session.with_transaction(lambda held: self._append(held, changes, token),
                                                   read_concern=ReadConcern("snapshot"), write_concern=MAJORITY)
@@ -132,7 +133,8 @@ class MongoRelay:
                                             relayed_at=relayed_at))
         if documents:
             self._events.insert_many(documents, ordered=True, session=session)
-        self._save(session, token, changes[-1].committed_at if changes else None)
+        if token is not None:
+            self._save(session, token, changes[-1].committed_at if changes else None)
         return written
 
     def _fence(self, session: ClientSession) -> None:

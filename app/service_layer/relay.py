@@ -8,11 +8,12 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from app.domain.events import FeedEvent
+from app.domain.events import Change, FeedEvent
 from app.domain.exceptions import RelayLeaseLost
 from app.service_layer.ports import Relay
 
@@ -89,13 +90,11 @@ def follow(relay: Relay, lease_seconds: float, stop: threading.Event, pace: Pace
     try:
         while not stop.is_set():
             if time.monotonic() - renewed > lease_seconds / 3:
-                if not relay.take_lease():
-                    raise RelayLeaseLost()
-                renewed = time.monotonic()
+                renewed = renew(relay, renewed, lease_seconds)
             batch = changes.next_batch(pace.batch, pace.wait_seconds)
             lag = 0.0
             if batch.changes:
-                progress.written(relay.append(batch.changes, batch.token))
+                progress.written(write(relay, batch.changes, batch.token))
                 saved = batch.token
                 # How long ago the last change written was committed: how far behind the change stream the relay is.
                 lag = max(0.0, (relay.database_now() - batch.changes[-1].committed_at).total_seconds())
@@ -108,3 +107,39 @@ def follow(relay: Relay, lease_seconds: float, stop: threading.Event, pace: Pace
                 beat = time.monotonic()
     finally:
         changes.close()
+
+
+def renew(relay: Relay, renewed: float, lease_seconds: float) -> float:
+    """Renew the lease (renewed: when it last was); when it was renewed now. A renewal that fails while the lease has
+    not expired yet is tried again at the next turn, the change stream kept open (opening it again reads from the saved
+    position, which may take long on a large oplog); RelayLeaseLost when another relay holds the lease."""
+    started = time.monotonic()
+    try:
+        if relay.take_lease():
+            return started
+    except Exception as error:
+        if time.monotonic() - renewed >= lease_seconds:
+            raise
+        log.warning("renewing the events relay's lease failed (%s); trying again while it holds", failure(error))
+        return renewed
+    raise RelayLeaseLost()
+
+
+def write(relay: Relay, changes: tuple[Change, ...], token: Mapping[str, Any] | None) -> list[FeedEvent]:
+    """Write the events of changes with the position after them (token; None writes no position); the events written.
+    A batch the database did not take within the step's deadline (a large one on a loaded database) is written again
+    in halves, the position saved with the second, once the relay has renewed its lease: a database that does not
+    answer fails that renewal, and the relay starts again from its saved position. The first half written again after a
+    crash is harmless: its events are found and take no number."""
+    try:
+        return relay.append(changes, token)
+    except RelayLeaseLost:
+        raise
+    except Exception as error:
+        if len(changes) < 2:
+            raise
+        if not relay.take_lease():
+            raise RelayLeaseLost() from error
+        log.warning("writing %d events failed (%s); writing them in halves", len(changes), failure(error))
+    half = len(changes) // 2
+    return write(relay, changes[:half], None) + write(relay, changes[half:], token)

@@ -107,6 +107,21 @@ def test_the_position_is_saved_with_the_events_and_a_new_relay_reads_only_what_c
     after.release_lease()
 
 
+def test_a_batch_written_in_parts_saves_the_position_only_with_its_last_part(fresh):
+    app, client, database = fresh
+    post(client, "customer/create", name="first")
+    post(client, "customer/create", name="second")
+    relay = provisioning(app).relay()
+    assert relay.take_lease()
+    before = database[EVENT_RELAY].find_one({"_id": POSITION_ID})
+    changes, token = read_all(relay, 2)
+    assert [event.id for event in relay.append(changes[:1], None)] == [1]
+    assert database[EVENT_RELAY].find_one({"_id": POSITION_ID}) == before
+    assert [event.id for event in relay.append(changes, token)] == [2]
+    assert database[EVENT_RELAY].find_one({"_id": POSITION_ID})["token"] == token
+    relay.release_lease()
+
+
 def test_a_relay_whose_lease_another_took_writes_nothing(fresh):
     app, client, database = fresh
     post(client, "customer/create", name="shop")
