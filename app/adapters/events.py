@@ -6,7 +6,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.adapters.documents import EVENT_SEQUENCES, EVENTS, event_from
+from app.adapters.documents import event_from
 from app.adapters.mongo import UNBOUND, Binding, Collections
 from app.adapters.relay import relay_state
 from app.domain.events import FeedPage, RelayState
@@ -39,7 +39,7 @@ class MongoEvents:
         query["seq"] = {"$gt": after}
         index = {(False, False): BY_RESELLER, (False, True): BY_TYPE, (True, False): BY_CUSTOMER,
                  (True, True): BY_CUSTOMER_AND_TYPE}[(customer_id is not None, event_type is not None)]
-        cursor = self._c.database[EVENTS].find(query, session=self._binding.session).hint(index)
+        cursor = self._c.events.find(query, session=self._binding.session).hint(index)
         found = [event_from(document) for document in cursor.sort("seq", 1).limit(limit + 1)]
         more = len(found) > limit
         found = found[:limit]
@@ -47,12 +47,12 @@ class MongoEvents:
 
     def last_of(self, reseller_id: ObjectId) -> int:
         """The number of the reseller's last event (0 before its first)."""
-        found = self._c.database[EVENT_SEQUENCES].find_one({"_id": reseller_id}, session=self._binding.session)
+        found = self._c.event_sequences.find_one({"_id": reseller_id}, session=self._binding.session)
         return int(found["last"]) if found else 0
 
     def lasts_of(self, reseller_ids: list[ObjectId]) -> dict[ObjectId, int]:
         """The numbers of these resellers' last events."""
-        found = self._c.database[EVENT_SEQUENCES].find({"_id": {"$in": reseller_ids}}, session=self._binding.session)
+        found = self._c.event_sequences.find({"_id": {"$in": reseller_ids}}, session=self._binding.session)
         return {document["_id"]: int(document["last"]) for document in found}
 
     def relay_state(self) -> RelayState | None:

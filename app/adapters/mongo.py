@@ -24,9 +24,13 @@ from app.adapters.documents import (
     AUTH_FAILURES,
     CREDIT_TRANSACTIONS,
     CUSTOMERS,
+    DELIVERIES,
+    EVENT_SEQUENCES,
+    EVENTS,
     KNOWN_CLIENTS,
     RESELLERS,
     USERS,
+    WEBHOOKS,
 )
 from app.domain.model import Page
 
@@ -52,8 +56,11 @@ class Collections:
         self.auth_failures = database[AUTH_FAILURES]
         self.api_keys = database[API_KEYS]
         self.audit_events = database[AUDIT_EVENTS]
+        self.events = database[EVENTS]
+        self.event_sequences = database[EVENT_SEQUENCES]
         self.majority = {name: database.get_collection(name, write_concern=MAJORITY)
-                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS, AUDIT_EVENTS, API_KEYS)}
+                         for name in (RESELLERS, CUSTOMERS, USERS, CREDIT_TRANSACTIONS, AUDIT_EVENTS, API_KEYS,
+                                      WEBHOOKS, DELIVERIES)}
         # What a replay or a conflict reports is read as a majority of the replica set has it, in the request's
         # causally consistent session: a write that a failover may still roll back is not reported as done.
         self.durable = {name: database.get_collection(name, read_concern=ReadConcern("majority"))

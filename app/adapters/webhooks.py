@@ -20,7 +20,7 @@ from app.adapters.documents import (
     webhook_document,
     webhook_from,
 )
-from app.adapters.mongo import MAJORITY, UNBOUND, Binding, Collections, after_id, insert, page
+from app.adapters.mongo import UNBOUND, Binding, Collections, after_id, insert, page
 from app.adapters.secrets import SecretBox
 from app.domain.events import FeedEvent
 from app.domain.model import Page
@@ -39,7 +39,7 @@ class MongoWebhooks:
         self._c = collections
         self._box = box
         self._binding = binding
-        self._webhooks = collections.database.get_collection(WEBHOOKS, write_concern=MAJORITY)
+        self._webhooks = collections.majority[WEBHOOKS]
 
     def bound(self, binding: Binding) -> MongoWebhooks:
         return MongoWebhooks(self._c, self._box, binding)
@@ -122,7 +122,7 @@ class MongoDeliveries:
     def __init__(self, collections: Collections, binding: Binding = UNBOUND):
         self._c = collections
         self._binding = binding
-        self._deliveries = collections.database.get_collection(DELIVERIES, write_concern=MAJORITY)
+        self._deliveries = collections.majority[DELIVERIES]
 
     def bound(self, binding: Binding) -> MongoDeliveries:
         return MongoDeliveries(self._c, binding)
